@@ -1,0 +1,27 @@
+# Reference CAM schedule (P-NOC spec §2.3-2.4): SGD without momentum,
+# lr 0.1 for pretrained weights, x2 for biases/BN beta (no decay), x10 for
+# the new head; wd 1e-4; poly 0.9 decay per iteration; 15 epochs.
+# (mmengine's PolyLR reaches 0 at the last iteration; the reference's poly
+# stops one step earlier, at (1/N)^0.9 of the base lr: a negligible shift.)
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.1, momentum=0.0, weight_decay=1e-4),
+    constructor='PretrainedScratchOptimWrapperConstructor',
+    paramwise_cfg=dict(
+        pretrained_prefixes=('backbone.', ),
+        scratch_lr_mult=10.0,
+        bias_lr_mult=2.0,
+        bias_decay_mult=0.0))
+max_epochs = 15
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        power=0.9,
+        eta_min=0.0,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        convert_to_iter_based=True)
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+test_cfg = dict(type='TestLoop')

@@ -1,0 +1,9 @@
+"""Dense CRF post-processing with swappable backends."""
+from .backends import CRF_BACKENDS, CRFBackend, PyDenseCRFBackend
+from .dense_crf import DenseCRF, build_dense_crf, crf_preset
+from .unary import unary_from_labels, unary_from_probs
+
+__all__ = [
+    'CRF_BACKENDS', 'CRFBackend', 'PyDenseCRFBackend', 'DenseCRF',
+    'build_dense_crf', 'crf_preset', 'unary_from_labels', 'unary_from_probs'
+]

@@ -1,0 +1,165 @@
+"""Geometric transforms of the WSSS classification pipelines.
+
+They follow the reference training recipe (P-NOC §2.5): a random resize of
+the long side, a flip (mmcv's ``RandomFlip``), then a random crop that places
+a smaller image at a random offset inside a mean-coloured canvas. Every
+transform keeps ``gt_seg_map`` (and other ``seg_fields``) aligned with the
+image; ignore padding is 255.
+"""
+import random
+from typing import Optional, Sequence, Tuple
+
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmwsss.registry import TRANSFORMS
+
+# ImageNet mean in BGR order (LoadImageFromFile gives BGR): padding with it is
+# padding with 0 after the data preprocessor's normalisation, as the reference.
+IMAGENET_MEAN_BGR = (103.53, 116.28, 123.675)
+
+
+def _resize_results(results: dict, new_hw: Tuple[int, int],
+                    interpolation: str) -> dict:
+    """Resize ``img`` (``interpolation``) and every seg field (nearest)."""
+    h, w = results['img'].shape[:2]
+    new_h, new_w = new_hw
+    results['img'] = mmcv.imresize(
+        results['img'], (new_w, new_h), interpolation=interpolation)
+    for key in results.get('seg_fields', []):
+        results[key] = mmcv.imresize(
+            results[key], (new_w, new_h), interpolation='nearest')
+    results['img_shape'] = (new_h, new_w)
+    old = results.get('scale_factor', (1.0, 1.0))
+    results['scale_factor'] = (old[0] * new_w / w, old[1] * new_h / h)
+    return results
+
+
+@TRANSFORMS.register_module()
+class RandomResizeLongSide(BaseTransform):
+    """Resize so the long side equals ``randint(min_size, max_size)``.
+
+    The reference default for VOC (320–640, bicubic); aspect ratio is kept.
+
+    Args:
+        min_size: smallest long side (inclusive).
+        max_size: largest long side (inclusive).
+        interpolation: image interpolation (mmcv name).
+    """
+
+    def __init__(self,
+                 min_size: int = 320,
+                 max_size: int = 640,
+                 interpolation: str = 'bicubic') -> None:
+        if not 0 < min_size <= max_size:
+            raise ValueError('RandomResizeLongSide needs 0 < min_size <= '
+                             f'max_size, got {min_size}, {max_size}')
+        self.min_size = min_size
+        self.max_size = max_size
+        self.interpolation = interpolation
+
+    def transform(self, results: dict) -> dict:
+        h, w = results['img'].shape[:2]
+        target = random.randint(self.min_size, self.max_size)
+        scale = target / max(h, w)
+        new_hw = (max(1, round(h * scale)), max(1, round(w * scale)))
+        return _resize_results(results, new_hw, self.interpolation)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(min_size={self.min_size}, '
+                f'max_size={self.max_size}, '
+                f'interpolation={self.interpolation})')
+
+
+@TRANSFORMS.register_module()
+class RandomRescale(BaseTransform):
+    """Rescale by a factor drawn uniformly from ``ratio_range``.
+
+    The paper's wording of the resize (factor 0.5–2.0); the reference code
+    uses :class:`RandomResizeLongSide` instead.
+    """
+
+    def __init__(self,
+                 ratio_range: Sequence[float] = (0.5, 2.0),
+                 interpolation: str = 'bicubic') -> None:
+        lo, hi = ratio_range
+        if not 0 < lo <= hi:
+            raise ValueError(f'RandomRescale: bad ratio_range {ratio_range}')
+        self.ratio_range = (float(lo), float(hi))
+        self.interpolation = interpolation
+
+    def transform(self, results: dict) -> dict:
+        h, w = results['img'].shape[:2]
+        ratio = random.uniform(*self.ratio_range)
+        new_hw = (max(1, round(h * ratio)), max(1, round(w * ratio)))
+        return _resize_results(results, new_hw, self.interpolation)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(ratio_range={self.ratio_range}, '
+                f'interpolation={self.interpolation})')
+
+
+@TRANSFORMS.register_module()
+class RandomCropPad(BaseTransform):
+    """Random crop to ``crop_size``; a smaller side is padded instead, with
+    the image placed at a random offset (the reference's ``RandomCrop``).
+
+    The image becomes float32 when padding is needed, so the canvas holds
+    the exact mean colour (0 after normalisation). Seg fields pad with
+    ``seg_pad_val``.
+
+    Args:
+        crop_size: (h, w) or a single int.
+        img_pad_val: canvas colour in the image's channel order.
+        seg_pad_val: ignore value for seg fields.
+    """
+
+    def __init__(self,
+                 crop_size,
+                 img_pad_val: Sequence[float] = IMAGENET_MEAN_BGR,
+                 seg_pad_val: int = 255) -> None:
+        if isinstance(crop_size, int):
+            crop_size = (crop_size, crop_size)
+        if len(crop_size) != 2 or min(crop_size) <= 0:
+            raise ValueError(f'RandomCropPad: bad crop_size {crop_size}')
+        self.crop_size = tuple(int(s) for s in crop_size)
+        self.img_pad_val = tuple(float(v) for v in img_pad_val)
+        self.seg_pad_val = seg_pad_val
+
+    @staticmethod
+    def _offsets(size: int, crop: int) -> Tuple[int, int]:
+        """(source offset, destination offset) along one axis."""
+        if size >= crop:
+            return random.randint(0, size - crop), 0
+        return 0, random.randint(0, crop - size)
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        h, w = img.shape[:2]
+        ch, cw = self.crop_size
+        sy, dy = self._offsets(h, ch)
+        sx, dx = self._offsets(w, cw)
+        vh, vw = min(h, ch), min(w, cw)
+
+        if h >= ch and w >= cw:
+            results['img'] = img[sy:sy + ch, sx:sx + cw]
+            for key in results.get('seg_fields', []):
+                results[key] = results[key][sy:sy + ch, sx:sx + cw]
+        else:
+            canvas = np.empty((ch, cw) + img.shape[2:], np.float32)
+            canvas[...] = np.asarray(self.img_pad_val, np.float32)
+            canvas[dy:dy + vh, dx:dx + vw] = img[sy:sy + vh, sx:sx + vw]
+            results['img'] = canvas
+            for key in results.get('seg_fields', []):
+                seg = results[key]
+                out = np.full((ch, cw), self.seg_pad_val, seg.dtype)
+                out[dy:dy + vh, dx:dx + vw] = seg[sy:sy + vh, sx:sx + vw]
+                results[key] = out
+        results['img_shape'] = (ch, cw)
+        results['crop_bbox'] = (sy, sy + vh, sx, sx + vw)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '
+                f'seg_pad_val={self.seg_pad_val})')

@@ -1,0 +1,5 @@
+"""Optimizer wrapper constructors."""
+from .pretrained_scratch_constructor import \
+    PretrainedScratchOptimWrapperConstructor
+
+__all__ = ['PretrainedScratchOptimWrapperConstructor']

@@ -1,0 +1,5 @@
+"""Inference outputs: the CAM file format and pseudo-mask generation."""
+from .cam_io import cam_path, load_cam, save_cam
+from .pseudo_masks import make_pseudo_mask
+
+__all__ = ['cam_path', 'load_cam', 'save_cam', 'make_pseudo_mask']

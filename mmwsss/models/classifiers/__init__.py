@@ -1,0 +1,4 @@
+"""CAM classifiers."""
+from .cam_classifier import CAMClassifier
+
+__all__ = ['CAMClassifier']

@@ -1,0 +1,209 @@
+"""CAM classifier: backbone → 1×1 conv (no bias) → GAP, trained with a
+multi-label loss; its 1×1-conv feature maps are the class activation maps."""
+import re
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+from mmengine.structures import BaseDataElement
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmwsss.models.utils import multi_scale_flip_forward, normalize_cam
+from mmwsss.models.utils.weights import load_backbone_weights
+from mmwsss.registry import MODELS
+
+DEFAULT_TEST_CFG = dict(
+    scales=(1.0, 0.5, 1.5, 2.0),  # TTA scales of the reference
+    flip=True,
+    stride=16,  # output stride of the backbone features
+    keys='gt',  # 'gt': CAMs for the labelled classes; 'pred': predicted
+    pred_threshold=0.5,  # sigmoid score for 'pred' (and unlabelled data)
+)
+
+
+@MODELS.register_module()
+class CAMClassifier(BaseModel):
+    """Multi-label classifier whose head outputs class activation maps.
+
+    ``logits = GAP(conv1x1(features))``; ``conv1x1(features)`` are the raw
+    CAMs (B×C×h×w at the backbone's output stride, 16 with dilation).
+
+    Args:
+        backbone: backbone config (mmpretrain with ``_scope_='mmpretrain'``,
+            mmseg, or timm through mmseg's ``TIMMBackbone``); it must return
+            a tuple of feature maps.
+        num_classes: number of foreground classes C (no background).
+        in_channels: channels of the used feature map.
+        loss: classification loss config.
+        data_preprocessor: e.g. ``SegDataPreProcessor`` (mean/std, BGR→RGB).
+        pretrained: local path of ImageNet weights for the backbone, loaded
+            in ``init_weights`` (ignored when resuming / loading a checkpoint).
+        feature_index: which backbone output feeds the head.
+        freeze_bn: keep every BatchNorm in eval mode with frozen affine
+            parameters (the reference's ``mode='fix'``).
+        frozen_modules: regular expressions of sub-module names to freeze
+            (eval mode, no gradient), e.g. ``('backbone.conv1', 'backbone.bn1')``
+            for a frozen stem.
+        test_cfg: TTA settings, see ``DEFAULT_TEST_CFG``.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 num_classes: int,
+                 in_channels: int,
+                 loss: dict = dict(type='MultiLabelSoftMarginLoss'),
+                 data_preprocessor: Optional[dict] = None,
+                 pretrained: Optional[str] = None,
+                 feature_index: int = -1,
+                 freeze_bn: bool = False,
+                 frozen_modules: Sequence[str] = (),
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if num_classes < 1:
+            raise ValueError(f'num_classes must be >= 1, got {num_classes}')
+        self.backbone = MODELS.build(backbone)
+        self.head = nn.Conv2d(in_channels, num_classes, 1, bias=False)
+        nn.init.kaiming_normal_(self.head.weight)
+        self.loss_cls = MODELS.build(loss)
+        self.num_classes = num_classes
+        self.pretrained = pretrained
+        self.feature_index = feature_index
+        self.freeze_bn = freeze_bn
+        self.frozen_modules = tuple(frozen_modules)
+        unknown = set((test_cfg or {})) - set(DEFAULT_TEST_CFG)
+        if unknown:
+            raise KeyError(f'unknown CAMClassifier test_cfg keys {unknown}; '
+                           f'valid: {sorted(DEFAULT_TEST_CFG)}')
+        self.test_cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
+        self._freeze()
+
+    # ---------------------------------------------------------------- set-up
+    def _frozen(self) -> List[nn.Module]:
+        """Modules kept in eval mode without gradients."""
+        mods = []
+        for name, mod in self.named_modules():
+            if self.freeze_bn and isinstance(mod, _BatchNorm):
+                mods.append(mod)
+            elif name and any(re.fullmatch(p, name)
+                              for p in self.frozen_modules):
+                mods.append(mod)
+        return mods
+
+    def _freeze(self) -> None:
+        if self.frozen_modules:
+            names = [n for n, _ in self.named_modules()]
+            for pattern in self.frozen_modules:
+                if not any(re.fullmatch(pattern, n) for n in names):
+                    raise KeyError(
+                        f'frozen_modules pattern "{pattern}" matches no '
+                        f'sub-module; e.g. {names[1:6]}')
+        for mod in self._frozen():
+            for param in mod.parameters():
+                param.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> 'CAMClassifier':
+        super().train(mode)
+        if mode:
+            for mod in self._frozen():
+                mod.eval()
+        return self
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if self.pretrained:
+            load_backbone_weights(self.backbone, self.pretrained,
+                                  'model.pretrained')
+
+    # --------------------------------------------------------------- forward
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        feats = self.backbone(inputs)
+        if isinstance(feats, (list, tuple)):
+            feats = feats[self.feature_index]
+        return feats
+
+    def forward_cam(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Raw CAM logits (B×C×h×w)."""
+        return self.head(self.extract_feat(inputs))
+
+    @staticmethod
+    def pool(cams: torch.Tensor) -> torch.Tensor:
+        """Global average pooling of CAM logits → class logits (B×C)."""
+        return cams.mean(dim=(-2, -1))
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[list] = None,
+                mode: str = 'tensor') -> Union[Dict, list, tuple]:
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            cams = self.forward_cam(inputs)
+            return self.pool(cams), cams
+        raise ValueError(f'unknown mode "{mode}" (loss, predict, tensor)')
+
+    @staticmethod
+    def stack_labels(data_samples: list) -> torch.Tensor:
+        """(B, C) multi-hot labels of a batch."""
+        if not data_samples or any('gt_label' not in ds
+                                   for ds in data_samples):
+            raise KeyError('training needs `gt_label` in every data sample; '
+                           'use PackWSSSInputs in the train pipeline')
+        return torch.stack([ds.gt_label for ds in data_samples])
+
+    def loss(self, inputs: torch.Tensor, data_samples: list) -> dict:
+        labels = self.stack_labels(data_samples).to(inputs.device)
+        logits = self.pool(self.forward_cam(inputs))
+        return dict(loss_cls=self.loss_cls(logits, labels))
+
+    # ------------------------------------------------------------- inference
+    def _class_keys(self, data_sample: BaseDataElement,
+                    logits: Optional[torch.Tensor]) -> torch.Tensor:
+        """Foreground class indices (0-based) whose CAMs are kept."""
+        use_gt = self.test_cfg['keys'] == 'gt' and 'gt_label' in data_sample
+        if use_gt:
+            return torch.nonzero(data_sample.gt_label > 0.5).flatten()
+        scores = logits.sigmoid()
+        return torch.nonzero(scores > self.test_cfg['pred_threshold']).flatten()
+
+    def predict_cams(self, inputs: torch.Tensor
+                     ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """TTA CAMs (B×C×H×W summed ReLU maps, not normalised) and the class
+        logits (B×C) of the unflipped scale-1 pass (no extra forward)."""
+        cfg = self.test_cfg
+        record = {}
+
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            raw = self.forward_cam(x)
+            if 'logits' not in record and x.shape[-2:] == inputs.shape[-2:]:
+                record['logits'] = self.pool(raw[:len(inputs)])
+            return raw
+
+        cams = multi_scale_flip_forward(
+            forward, inputs, scales=cfg['scales'], flip=cfg['flip'],
+            stride=cfg['stride'])
+        logits = record.get('logits')
+        if logits is None:  # no scale 1.0 among the TTA scales
+            logits = self.pool(self.forward_cam(inputs))
+        return cams, logits
+
+    def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
+        """Attach ``cams`` (K×H×W in [0, 1]), ``cam_keys`` (segmentation ids,
+        K) and ``pred_score`` (C sigmoid scores) to each data sample."""
+        if data_samples is None:
+            data_samples = [BaseDataElement() for _ in range(len(inputs))]
+        cams, logits = self.predict_cams(inputs)
+        for i, ds in enumerate(data_samples):
+            h, w = ds.metainfo.get('img_shape', inputs.shape[-2:])[:2]
+            keys = self._class_keys(ds, logits[i])
+            cam = normalize_cam(cams[i, keys, :h, :w])
+            ds.set_data(
+                dict(
+                    cams=cam,
+                    cam_keys=keys + 1,
+                    pred_score=logits[i].sigmoid()))
+        return data_samples

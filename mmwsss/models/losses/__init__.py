@@ -1,0 +1,4 @@
+"""Losses of mmwsss."""
+from .multilabel import MultiLabelSoftMarginLoss
+
+__all__ = ['MultiLabelSoftMarginLoss']

@@ -1,0 +1,92 @@
+"""Loading ImageNet weights into a backbone from a local file.
+
+Accepts plain state dicts and the usual wrappers (``state_dict``, ``model``),
+strips ``module.``/``backbone.`` prefixes and drops classifier keys (``fc.``,
+``head.``, ...), so the official ResNet (torchvision) and ResNeSt (Hang
+Zhang's ``resnest269-0cc87c48.pth``, the file P-NOC loads, whose layout timm's
+``resnest*`` models share) checkpoints load unchanged.
+"""
+import os.path as osp
+from typing import Dict, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.runner.checkpoint import _load_checkpoint
+
+_WRAPPER_KEYS = ('state_dict', 'model', 'module')
+_PREFIXES = ('module.', 'backbone.', 'model.')
+_DROP_PREFIXES = ('fc.', 'head.', 'classifier.', 'last_linear.')
+
+
+def _unwrap(ckpt: dict) -> Dict[str, torch.Tensor]:
+    for key in _WRAPPER_KEYS:
+        if isinstance(ckpt, dict) and key in ckpt and isinstance(
+                ckpt[key], dict):
+            ckpt = ckpt[key]
+    return ckpt
+
+
+def _strip(key: str) -> str:
+    changed = True
+    while changed:
+        changed = False
+        for prefix in _PREFIXES:
+            if key.startswith(prefix):
+                key, changed = key[len(prefix):], True
+    return key
+
+
+def weight_target(backbone: nn.Module) -> nn.Module:
+    """The module whose keys match ImageNet checkpoints (timm wrappers keep
+    the timm model in ``timm_model``)."""
+    return getattr(backbone, 'timm_model', backbone)
+
+
+def load_backbone_weights(backbone: nn.Module,
+                          path: str,
+                          config_key: str = 'model.pretrained'
+                          ) -> Tuple[list, list]:
+    """Load ImageNet weights from ``path`` into ``backbone``.
+
+    Raises:
+        FileNotFoundError: the file does not exist (names ``config_key``).
+        ValueError: no tensor matches, or shapes differ.
+
+    Returns:
+        (missing keys, unexpected keys) after the mapping.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'pretrained weights "{path}" (config key `{config_key}`) do not '
+            'exist. Download them to a local path and set the key, or set it '
+            'to None to train from scratch.')
+    state = _unwrap(_load_checkpoint(path, map_location='cpu'))
+    state = {
+        _strip(k): v
+        for k, v in state.items() if not _strip(k).startswith(_DROP_PREFIXES)
+    }
+    target = weight_target(backbone)
+    own = target.state_dict()
+    matched = [k for k in state if k in own]
+    if not matched:
+        raise ValueError(
+            f'none of the {len(state)} tensors in "{path}" (config key '
+            f'`{config_key}`) match the backbone {type(target).__name__}; '
+            'is it a checkpoint of the same architecture?')
+    bad = [(k, tuple(state[k].shape), tuple(own[k].shape)) for k in matched
+           if state[k].shape != own[k].shape]
+    if bad:
+        k, got, want = bad[0]
+        raise ValueError(f'"{path}" (config key `{config_key}`): {len(bad)} '
+                         f'tensors differ in shape, e.g. {k}: {got} vs {want}')
+    missing = sorted(set(own) - set(matched))
+    unexpected = sorted(set(state) - set(own))
+    target.load_state_dict({k: state[k] for k in matched}, strict=False)
+    print_log(
+        f'loaded {len(matched)}/{len(own)} backbone tensors from {path}'
+        + (f'; missing {len(missing)} (e.g. {missing[:3]})' if missing else '')
+        + (f'; unused {len(unexpected)} (e.g. {unexpected[:3]})'
+           if unexpected else ''),
+        logger='current')
+    return missing, unexpected

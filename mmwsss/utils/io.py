@@ -1,0 +1,61 @@
+"""Atomic file writing: write to a temporary file beside the target, then
+rename, so an interrupted stage never leaves a truncated output behind."""
+import io
+import os
+import os.path as osp
+import tempfile
+from contextlib import contextmanager
+from typing import Iterator, Union
+
+import numpy as np
+from PIL import Image
+
+
+@contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """Yield a temporary path in ``path``'s folder; rename it onto ``path``
+    when the block succeeds, delete it when the block raises."""
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    suffix = osp.splitext(path)[1]
+    fd, tmp = tempfile.mkstemp(
+        prefix=f'.{osp.basename(path)}.', suffix=f'.tmp{suffix}', dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def atomic_write_bytes(path: str, data: Union[bytes, bytearray]) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+
+
+def save_indexed_png(path: str, label: np.ndarray, palette: np.ndarray) -> None:
+    """Save an H×W label map as a palette ("P" mode) PNG, atomically.
+
+    Args:
+        path: target file.
+        label: uint8-compatible H×W array (class indices, 255 = ignore).
+        palette: N×3 uint8 colours; padded to 256 entries.
+    """
+    label = np.asarray(label)
+    if label.ndim != 2:
+        raise ValueError(f'{path}: label map must be 2-D, got {label.shape}')
+    if label.size and (label.min() < 0 or label.max() > 255):
+        raise ValueError(f'{path}: label values must lie in 0..255, got '
+                         f'{label.min()}..{label.max()}')
+    img = Image.fromarray(label.astype(np.uint8), mode='P')
+    pal = np.zeros((256, 3), np.uint8)
+    palette = np.asarray(palette, np.uint8)[:256]
+    pal[:len(palette)] = palette
+    img.putpalette(pal.flatten().tolist())
+    buf = io.BytesIO()
+    img.save(buf, format='PNG')
+    atomic_write_bytes(path, buf.getvalue())

@@ -1,0 +1,50 @@
+"""Helpers shared by the command-line tools in ``tools/``."""
+import os
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None,
+                work_dir: Optional[str] = None) -> Config:
+    """Read ``path``, apply ``--cfg-options`` and set ``work_dir``."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file "{path}" does not exist')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(path))[0])
+    return cfg
+
+
+def select_split(cfg: Config, split: Optional[str],
+                 loader_key: str = 'test_dataloader') -> None:
+    """Point ``cfg[loader_key]`` at split ``split`` of ``cfg.data_splits``.
+
+    Configs declare their named splits once, e.g.
+    ``data_splits = dict(train='ImageSets/Segmentation/train.txt', ...)``.
+    """
+    if split is None:
+        return
+    splits = cfg.get('data_splits') or {}
+    if split not in splits:
+        raise KeyError(f'unknown split "{split}"; the config declares '
+                       f'data_splits {sorted(splits) or "(none)"}')
+    cfg[loader_key].dataset.ann_file = splits[split]
+
+
+def check_checkpoint(path: str) -> None:
+    """Fail early, naming the file, when a checkpoint is missing."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint "{path}" does not exist; train '
+                                'first (tools/train.py) or fix the path')
+
+
+def ensure_dir(path: str) -> str:
+    os.makedirs(path, exist_ok=True)
+    return path

@@ -1,0 +1,4 @@
+"""Visualisation helpers."""
+from .cam_overlay import overlay_cams
+
+__all__ = ['overlay_cams']

@@ -1,0 +1,132 @@
+import importlib.util
+import sys
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmwsss.inference.cam_io import cam_path, save_cam
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def load_tool(name: str):
+    spec = importlib.util.spec_from_file_location(
+        f'tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    # registered, so worker processes can unpickle the tool's job objects
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+tool = load_tool('make_pseudo_masks')
+
+
+def make_inputs(root, n=3, h=12, w=16):
+    """CAM files (+ images) whose 0.3-threshold masks are known."""
+    cam_dir, img_dir = root / 'cams', root / 'img'
+    img_dir.mkdir(parents=True)
+    expected = {}
+    for i in range(n):
+        img_id = f'img_{i}'
+        cams = np.zeros((2, h, w), np.float32)
+        cams[0, :, :w // 2] = 0.8  # class 3 on the left half
+        cams[1, :h // 2, w // 2:] = 0.6  # class 5 top right
+        cams[1, h // 2:, w // 2:] = 0.2  # below the threshold: background
+        save_cam(cam_path(str(cam_dir), img_id), cams, [3, 5])
+        mask = np.zeros((h, w), np.uint8)
+        mask[:, :w // 2] = 3
+        mask[:h // 2, w // 2:] = 5
+        expected[img_id] = mask
+        image = np.zeros((h, w, 3), np.uint8)
+        image[:, :w // 2] = (250, 10, 10)
+        image[:h // 2, w // 2:] = (10, 250, 10)
+        Image.fromarray(image).save(img_dir / f'{img_id}.png')
+    return str(cam_dir), str(img_dir), expected
+
+
+def read_png(path):
+    with Image.open(path) as img:
+        assert img.mode == 'P'
+        return np.asarray(img), np.asarray(img.getpalette()).reshape(-1, 3)
+
+
+def test_writes_palette_pngs_and_resumes(tmp_path):
+    cam_dir, _, expected = make_inputs(tmp_path)
+    out = tmp_path / 'masks'
+    args = ['--cam-dir', cam_dir, '--out-dir', str(out), '--threshold', '0.3']
+    assert tool.main(args) == 0
+    assert sorted(os.listdir(out)) == [f'img_{i}.png' for i in range(3)]
+    for img_id, mask in expected.items():
+        got, palette = read_png(out / f'{img_id}.png')
+        np.testing.assert_array_equal(got, mask)
+        assert palette[3].tolist() == [128, 128, 0]  # VOC colour of class 3
+        assert palette[255].tolist() == [224, 224, 192]
+
+    # a pre-existing output is neither rewritten nor corrupted
+    sentinel = np.full((2, 2), 9, np.uint8)
+    Image.fromarray(sentinel, mode='P').save(out / 'img_1.png')
+    before = {f: (out / f).read_bytes() for f in os.listdir(out)}
+    mtimes = {f: os.stat(out / f).st_mtime_ns for f in os.listdir(out)}
+    assert tool.main(args) == 0
+    assert {f: (out / f).read_bytes() for f in os.listdir(out)} == before
+    assert {f: os.stat(out / f).st_mtime_ns for f in os.listdir(out)} == mtimes
+
+    # removing one output: only that one is redone
+    os.remove(out / 'img_2.png')
+    assert tool.main(args) == 0
+    np.testing.assert_array_equal(read_png(out / 'img_2.png')[0],
+                                  expected['img_2'])
+    assert (out / 'img_1.png').read_bytes() == before['img_1.png']
+
+
+def test_crf_with_workers(tmp_path):
+    pytest.importorskip('pydensecrf.densecrf')
+    cam_dir, img_dir, expected = make_inputs(tmp_path, n=4)
+    out = tmp_path / 'masks'
+    assert tool.main([
+        '--cam-dir', cam_dir, '--out-dir', str(out), '--threshold', '0.3',
+        '--crf', '--img-dir', img_dir, '--img-suffix', '.png', '--workers',
+        '2'
+    ]) == 0
+    for img_id, mask in expected.items():
+        got = read_png(out / f'{img_id}.png')[0]
+        assert (got == mask).mean() > 0.95
+
+
+def test_errors_name_the_file(tmp_path, capsys):
+    cam_dir, img_dir, _ = make_inputs(tmp_path)
+    bad = cam_path(cam_dir, 'img_1')
+    with open(bad, 'wb') as f:
+        f.write(b'garbage')
+    out = tmp_path / 'masks'
+    args = ['--cam-dir', cam_dir, '--out-dir', str(out), '--threshold', '0.3']
+    assert tool.main(args) == 1
+    assert 'img_1.npz' in capsys.readouterr().err
+    assert not (out / 'img_1.png').exists()
+    os.remove(bad)
+    # missing image with --crf
+    assert tool.main(args + ['--crf', '--img-dir', img_dir]) == 1
+    err = capsys.readouterr().err
+    # img_0 is done already; img_2 is the one needing its image
+    assert 'image not found' in err and 'img_2.jpg' in err
+    # empty CAM folder
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    assert tool.main(['--cam-dir', str(empty), '--out-dir', str(out),
+                      '--threshold', '0.3']) == 1
+    assert 'infer_cams.py' in capsys.readouterr().err
+
+
+def test_palette_from_config(tmp_path):
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(
+        "train_dataloader = dict(dataset=dict(type='BaseSegDataset', "
+        "metainfo=dict(classes=('bg', 'a'), "
+        "palette=[[1, 2, 3], [4, 5, 6]])))\n")
+    palette = tool.palette_from_config(str(cfg))
+    assert palette[:2].tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert palette[255].tolist() == [224, 224, 192]

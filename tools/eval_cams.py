@@ -1,0 +1,198 @@
+"""Score stored CAMs against the ground truth of a config's dataset.
+
+    python tools/eval_cams.py CONFIG --cam-dir CAMS [--split NAME] \\
+        [--split-key test_dataloader|val_dataloader] [--threshold T] \\
+        [--no-sweep] [--crf] [--curve-out curve.json] [--workers N]
+
+Builds ``cfg[split_key].dataset``, loads ``{cam_dir}/{img_id}.npz`` and the
+GT PNG of every image and runs :class:`mmwsss.evaluation.CAMIoUMetric`: the
+best threshold of a sweep against GT (oracle, as in papers) and, with
+``--threshold`` or a ``threshold`` in the config's CAMIoUMetric evaluator,
+the fixed-threshold mIoU. Settings of a ``CAMIoUMetric`` found in the
+matching ``*_evaluator`` of the config are the defaults; flags override them.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+from multiprocessing import Pool
+from typing import List, Optional, Tuple
+
+import numpy as np
+from mmengine.config import DictAction
+from PIL import Image
+from tqdm import tqdm
+
+from mmwsss.evaluation import CAMIoUMetric
+from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
+from mmwsss.inference.cam_io import CAMFileError, cam_path, load_cam
+
+# (img_id, cam file, GT file or None, image file)
+Item = Tuple[str, str, Optional[str], str]
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='CAM mIoU evaluation')
+    parser.add_argument('config', help='config with the dataset')
+    parser.add_argument('--cam-dir', required=True, help='folder of .npz CAMs')
+    parser.add_argument(
+        '--split-key', default='test_dataloader',
+        help='config key of the dataloader whose dataset is scored')
+    parser.add_argument(
+        '--split', help="a name in the config's data_splits (default: the "
+        'dataloader as configured)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, key=value pairs')
+    parser.add_argument(
+        '--threshold', type=float, help='fixed background threshold')
+    parser.add_argument(
+        '--no-sweep', action='store_true',
+        help='skip the GT threshold sweep (needs a fixed threshold)')
+    parser.add_argument('--crf', action='store_true', help='dense CRF')
+    parser.add_argument('--crf-preset', default='crf_label')
+    parser.add_argument('--crf-gt-prob', type=float, default=None)
+    parser.add_argument('--curve-out', help='JSON file for the mIoU curve')
+    parser.add_argument(
+        '--workers', type=int, default=1, help='worker processes')
+    return parser.parse_args(argv)
+
+
+def metric_kwargs(cfg, split_key: str, args: argparse.Namespace) -> dict:
+    """CAMIoUMetric arguments: the config's evaluator, then the flags."""
+    kwargs = {}
+    evaluator = cfg.get(split_key.replace('_dataloader', '_evaluator'))
+    entries = evaluator if isinstance(evaluator, (list, tuple)) else [
+        evaluator
+    ]
+    for entry in entries:
+        if isinstance(entry, dict) and str(entry.get('type', '')).split(
+                '.')[-1] == 'CAMIoUMetric':
+            kwargs = {k: v for k, v in entry.items() if k != 'type'}
+            break
+    if args.threshold is not None:
+        kwargs['threshold'] = args.threshold
+    if args.no_sweep:
+        kwargs['thresholds'] = []
+    if args.crf:
+        kwargs['crf'] = dict(preset=args.crf_preset)
+    if args.crf_gt_prob is not None:
+        kwargs['crf_gt_prob'] = args.crf_gt_prob
+    if args.curve_out:
+        kwargs['output_curve'] = args.curve_out
+    return kwargs
+
+
+def dataset_items(dataset, cam_dir: str) -> List[Item]:
+    """(img_id, cam file, GT file, image file) of every dataset entry."""
+    items = []
+    for idx in range(len(dataset)):
+        info = dataset.get_data_info(idx)
+        img_path = info['img_path']
+        img_id = info.get('img_id') or osp.splitext(
+            osp.basename(img_path))[0]
+        items.append((str(img_id), cam_path(cam_dir, img_id),
+                      info.get('seg_map_path'), img_path))
+    return items
+
+
+def load_label(path: str) -> np.ndarray:
+    """H×W class ids of an index (or grey) PNG."""
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img)
+    except (OSError, ValueError) as err:
+        raise OSError(f'cannot read GT mask {path}: {err}') from err
+
+
+class SampleJob:
+    """Areas of one image; picklable, for worker processes."""
+
+    def __init__(self, metric: CAMIoUMetric) -> None:
+        self.metric = metric
+
+    def __call__(self, item: Item) -> Optional[dict]:
+        """Areas of one image; errors are re-raised naming the image."""
+        try:
+            return self._run(item)
+        except (CAMFileError, FileNotFoundError):
+            raise  # their messages name the file already
+        except Exception as err:
+            raise RuntimeError(
+                f'{item[0]}: {type(err).__name__}: {err}') from err
+
+    def _run(self, item: Item) -> Optional[dict]:
+        img_id, cam_file, gt_file, img_file = item
+        if not gt_file or not osp.isfile(gt_file):
+            return None  # unlabelled image: skipped, as in the metric
+        cams, keys = load_cam(cam_file)
+        gt = load_label(gt_file)
+        image = load_rgb(img_file) if self.metric.crf is not None else None
+        return self.metric.sample_areas(
+            cams, keys, gt, image, name=cam_file)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    from mmengine.registry import init_default_scope
+
+    from mmwsss.registry import DATASETS
+    from mmwsss.utils.tool_utils import load_config, select_split
+
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+        select_split(cfg, args.split, args.split_key)
+    except (FileNotFoundError, KeyError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    init_default_scope(cfg.get('default_scope', 'mmwsss'))
+    loader_cfg = cfg.get(args.split_key)
+    if not loader_cfg or 'dataset' not in loader_cfg:
+        print(f'error: {args.config} has no {args.split_key}.dataset',
+              file=sys.stderr)
+        return 1
+    dataset = DATASETS.build(loader_cfg['dataset'])
+    if getattr(dataset, 'reduce_zero_label', False):
+        print('error: reduce_zero_label datasets are not supported: CAM '
+              'keys assume class 0 is background', file=sys.stderr)
+        return 1
+    try:
+        metric = CAMIoUMetric(**metric_kwargs(cfg, args.split_key, args))
+    except (TypeError, ValueError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    metric.dataset_meta = dataset.metainfo
+
+    items = dataset_items(dataset, args.cam_dir)
+    missing = [cam for _, cam, _, _ in items if not osp.isfile(cam)]
+    if missing:
+        shown = ', '.join(missing[:3]) + (' ...' if len(missing) > 3 else '')
+        print(f'error: {len(missing)} of {len(items)} CAM files missing '
+              f'({shown}); run tools/infer_cams.py for this split first',
+              file=sys.stderr)
+        return 1
+    num_gt = sum(1 for it in items if it[2] and osp.isfile(it[2]))
+    print(f'split: {args.split_key} ({type(dataset).__name__}, '
+          f'{len(items)} images, {num_gt} with GT; '
+          f"data_root={loader_cfg['dataset'].get('data_root')})")
+
+    job = SampleJob(metric)
+    try:
+        if args.workers > 1 and len(items) > 1:
+            with Pool(args.workers) as pool:
+                results = list(
+                    tqdm(pool.imap_unordered(job, items, chunksize=4),
+                         total=len(items), desc='eval CAMs'))
+        else:
+            results = [job(it) for it in tqdm(items, desc='eval CAMs')]
+    except (CAMFileError, FileNotFoundError, RuntimeError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    metric.results.extend(results)
+    metrics = metric.evaluate(len(results))
+    print(json.dumps(metrics))
+    return 0 if metrics else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

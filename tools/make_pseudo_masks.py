@@ -1,0 +1,179 @@
+"""Turn stored CAMs into pseudo-mask PNGs (threshold, optional dense CRF).
+
+    python tools/make_pseudo_masks.py --cam-dir CAMS --out-dir MASKS \\
+        --threshold 0.3 [--crf --img-dir JPEGImages --img-suffix .jpg] \\
+        [--config CONFIG] [--workers 4]
+
+Writes ``{img_id}.png`` (palette PNG, class ids, 255 = ignore) for every
+``{img_id}.npz`` in ``--cam-dir``. Outputs are written atomically and
+existing ones are skipped, so an interrupted run resumes where it stopped.
+The palette comes from the dataset metainfo of ``--config`` when given, the
+Pascal VOC colour map otherwise.
+"""
+import argparse
+import glob
+import os
+import os.path as osp
+import sys
+from multiprocessing import Pool
+from typing import List, Optional
+
+import numpy as np
+from tqdm import tqdm
+
+from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
+from mmwsss.inference.cam_io import CAM_SUFFIX, CAMFileError, cam_path
+from mmwsss.inference.cam_io import load_cam
+from mmwsss.inference.pseudo_masks import make_pseudo_mask, voc_palette
+from mmwsss.utils.io import save_indexed_png
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='CAMs -> pseudo-mask palette PNGs')
+    parser.add_argument('--cam-dir', required=True, help='folder of .npz CAMs')
+    parser.add_argument('--out-dir', required=True, help='output folder')
+    parser.add_argument(
+        '--threshold', type=float, required=True,
+        help='constant background score (P-NOC uses 0.3 for pseudo-masks)')
+    parser.add_argument(
+        '--crf', action='store_true', help='refine with a dense CRF')
+    parser.add_argument(
+        '--crf-preset', default='crf_label',
+        help='DenseCRF preset (crf_label, crf_softmax, deeplab_v2)')
+    parser.add_argument(
+        '--crf-gt-prob', type=float, default=0.7,
+        help='CRF label confidence')
+    parser.add_argument('--img-dir', help='image folder (needed by --crf)')
+    parser.add_argument('--img-suffix', default='.jpg', help='image suffix')
+    parser.add_argument(
+        '--config', help='config whose dataset metainfo gives the palette')
+    parser.add_argument(
+        '--workers', type=int, default=1, help='worker processes')
+    args = parser.parse_args(argv)
+    if args.crf and not args.img_dir:
+        parser.error('--crf needs --img-dir')
+    return args
+
+
+def palette_from_config(path: str) -> np.ndarray:
+    """256×3 palette: the config dataset's metainfo palette over the VOC
+    colour map (so 255 = ignore keeps its VOC colour)."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmwsss.registry import DATASETS
+
+    cfg = Config.fromfile(path)
+    init_default_scope(cfg.get('default_scope', 'mmwsss'))
+    palette = voc_palette()
+    for key in ('train_dataloader', 'test_dataloader', 'val_dataloader'):
+        ds_cfg = (cfg.get(key) or {}).get('dataset')
+        if not ds_cfg:
+            continue
+        colours = (ds_cfg.get('metainfo') or {}).get('palette')
+        if colours is None and 'type' in ds_cfg:
+            ds_type = ds_cfg['type']
+            ds_cls = (
+                DATASETS.get(ds_type) if isinstance(ds_type, str) else ds_type)
+            colours = getattr(ds_cls, 'METAINFO', {}).get('palette')
+        if colours:
+            colours = np.asarray(colours, dtype=np.uint8)[:255]
+            palette[:len(colours)] = colours
+            return palette
+    print(f'warning: no dataset palette in {path}; using the VOC colours',
+          file=sys.stderr)
+    return palette
+
+
+class PseudoMaskJob:
+    """Makes the mask of one image id; picklable, for worker processes."""
+
+    def __init__(self, args: argparse.Namespace, palette: np.ndarray) -> None:
+        self.cam_dir = args.cam_dir
+        self.out_dir = args.out_dir
+        self.threshold = args.threshold
+        self.crf = dict(preset=args.crf_preset) if args.crf else None
+        self.gt_prob = args.crf_gt_prob
+        self.img_dir = args.img_dir
+        self.img_suffix = args.img_suffix
+        self.palette = palette
+
+    def out_path(self, img_id: str) -> str:
+        return osp.join(self.out_dir, f'{img_id}.png')
+
+    def __call__(self, img_id: str) -> str:
+        """Write one mask; errors are re-raised naming the image."""
+        try:
+            return self._run(img_id)
+        except (CAMFileError, FileNotFoundError):
+            raise  # their messages name the file already
+        except Exception as err:
+            raise RuntimeError(
+                f'{img_id}: {type(err).__name__}: {err}') from err
+
+    def _run(self, img_id: str) -> str:
+        out = self.out_path(img_id)
+        if osp.exists(out):
+            return 'skipped'
+        cams, keys = load_cam(cam_path(self.cam_dir, img_id))
+        image = None
+        if self.crf is not None:
+            img_path = osp.join(self.img_dir, img_id + self.img_suffix)
+            if not osp.isfile(img_path):
+                raise FileNotFoundError(
+                    f'image not found: {img_path} (check --img-dir and '
+                    '--img-suffix)')
+            image = load_rgb(img_path)
+            if image.shape[:2] != cams.shape[1:]:
+                raise ValueError(f'{img_path}: image size {image.shape[:2]} '
+                                 f'!= CAM size {cams.shape[1:]}')
+        mask = make_pseudo_mask(
+            cams, keys, self.threshold, image=image, crf=self.crf,
+            gt_prob=self.gt_prob)
+        save_indexed_png(out, mask, self.palette)
+        return 'written'
+
+
+def list_ids(cam_dir: str) -> List[str]:
+    """Image ids of the CAM files in ``cam_dir``, sorted."""
+    files = glob.glob(osp.join(glob.escape(cam_dir), '*' + CAM_SUFFIX))
+    return sorted(osp.basename(f)[:-len(CAM_SUFFIX)] for f in files)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    if not osp.isdir(args.cam_dir):
+        print(f'error: CAM folder not found: {args.cam_dir}', file=sys.stderr)
+        return 1
+    ids = list_ids(args.cam_dir)
+    if not ids:
+        print(f'error: no *{CAM_SUFFIX} files in {args.cam_dir} (run '
+              'tools/infer_cams.py first)', file=sys.stderr)
+        return 1
+    palette = (
+        palette_from_config(args.config) if args.config else voc_palette())
+    job = PseudoMaskJob(args, palette)
+    os.makedirs(args.out_dir, exist_ok=True)
+    todo = [i for i in ids if not osp.exists(job.out_path(i))]
+    print(f'{len(ids)} CAM files, {len(ids) - len(todo)} masks already '
+          f'done, {len(todo)} to write (threshold {args.threshold}, '
+          f"CRF {'preset ' + args.crf_preset if args.crf else 'off'})")
+    try:
+        if args.workers > 1 and len(todo) > 1:
+            with Pool(args.workers) as pool:
+                for _ in tqdm(pool.imap_unordered(job, todo, chunksize=4),
+                              total=len(todo), desc='pseudo-masks'):
+                    pass
+        else:
+            for img_id in tqdm(todo, desc='pseudo-masks'):
+                job(img_id)
+    except (CAMFileError, FileNotFoundError, RuntimeError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    print(f'done: {len(ids)} masks in {args.out_dir}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

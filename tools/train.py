@@ -1,0 +1,110 @@
+"""Train a model from an mmwsss (or stock MMSeg) config.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|CKPT]]
+                          [--amp] [--cfg-options k=v ...] [--launcher ...]
+
+Same flags as MMSeg's ``tools/train.py``, plus ``--resume CKPT`` and an
+``--amp`` that also converts multi-optimizer (``OptimWrapperDict``) configs.
+"""
+import argparse
+import logging
+import os
+import os.path as osp
+
+# mmwsss first: registers the checkpoint loader before any config is read.
+import mmwsss  # noqa: F401  isort:skip
+import torch.distributed as dist
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+from mmwsss.compat import setup_cpu_distributed
+from mmwsss.registry import RUNNERS
+from mmwsss.utils import register_all_modules
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        const='auto',
+        default=None,
+        help='resume from CKPT, or from the latest checkpoint in the work '
+        'dir when no path is given')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        default=False,
+        help='enable automatic mixed precision training (CUDA)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value pairs')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local_rank; torchrun sets LOCAL_RANK
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch every optimizer wrapper of ``cfg`` to ``AmpOptimWrapper``."""
+    ow = cfg.optim_wrapper
+    if 'optimizer' in ow or ow.get('type') in ('OptimWrapper',
+                                               'AmpOptimWrapper'):
+        subs = [ow]
+    else:  # multi-optimizer: {name: wrapper cfg, constructor=...}
+        subs = [v for v in ow.values() if isinstance(v, dict)]
+    for sub in subs:
+        current = sub.get('type', 'OptimWrapper')
+        if current == 'AmpOptimWrapper':
+            print_log('AMP is already enabled in the config.',
+                      logger='current', level=logging.WARNING)
+            continue
+        if current != 'OptimWrapper':
+            raise ValueError(f'--amp only converts OptimWrapper, got '
+                             f'"{current}"')
+        sub['type'] = 'AmpOptimWrapper'
+        sub.setdefault('loss_scale', 'dynamic')
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        enable_amp(cfg)
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        cfg.resume, cfg.load_from = True, args.resume
+
+    own_pg = setup_cpu_distributed(cfg, args.launcher)
+    register_all_modules(init_default_scope=False)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
+        RUNNERS.build(cfg)
+    runner.train()
+    if own_pg and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+if __name__ == '__main__':
+    main()
