@@ -1,6 +1,9 @@
 """Shared fixtures: a tiny synthetic VOC-layout data set and a tiny CAM
 model config (real code paths, 32-64 px images)."""
+import os
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 
@@ -47,3 +50,41 @@ def synthetic_root(tmp_path_factory) -> str:
     root = str(tmp_path_factory.mktemp('synthetic'))
     generate_synthetic_voc(root, num_train=24, num_val=8, seed=0)
     return root
+
+
+CAM_CONFIG = osp.join(REPO, 'configs', 'cam', 'cam_tiny_synthetic.py')
+
+
+def data_opts(root: str, epochs: int = 1, *extra: str) -> list:
+    """``--cfg-options`` that point a synthetic config at ``root`` and make
+    it tiny (batch 4, no workers, ``epochs`` epochs, 2 TTA scales)."""
+    return [
+        '--cfg-options', f'train_dataloader.dataset.data_root={root}',
+        f'test_dataloader.dataset.data_root={root}',
+        'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'test_dataloader.num_workers=0', f'train_cfg.max_epochs={epochs}',
+        'default_hooks.logger.interval=1', *extra
+    ]
+
+
+def run_tool(args: list, **kwargs) -> str:
+    """Run ``python ARGS`` from the repo root; fail with its output."""
+    env = dict(os.environ, PYTHONPATH=REPO)
+    proc = subprocess.run([sys.executable, *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, **kwargs)
+    if proc.returncode != 0:
+        raise AssertionError(f'{args} failed:\n{proc.stdout[-3000:]}\n'
+                             f'{proc.stderr[-3000:]}')
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope='session')
+def vanilla_run(synthetic_root, tmp_path_factory):
+    """(work dir, checkpoint) of a 1-epoch vanilla CAM run."""
+    work = str(tmp_path_factory.mktemp('cam_work'))
+    run_tool(['tools/train.py', CAM_CONFIG, '--work-dir', work,
+              *data_opts(synthetic_root, 1, 'param_scheduler.0.end=1',
+                         'model.test_cfg.scales=[1.0,0.5]')])
+    with open(osp.join(work, 'last_checkpoint')) as f:
+        return work, f.read().strip()

@@ -17,11 +17,13 @@ import mmwsss  # noqa: F401  isort:skip
 import torch.distributed as dist
 from mmengine.config import DictAction
 from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmwsss.compat import setup_cpu_distributed
 from mmwsss.inference.cam_io import cam_path
+from mmwsss.models.utils.weights import load_model_checkpoint
 from mmwsss.registry import DATASETS
 from mmwsss.utils.tool_utils import check_checkpoint, load_config, select_split
 
@@ -87,7 +89,11 @@ def main() -> None:
 
     own_pg = setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
-    runner.load_checkpoint(args.checkpoint, map_location='cpu', strict=True)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    prefixes = model.inference_prefixes() if hasattr(
+        model, 'inference_prefixes') else ('', )
+    load_model_checkpoint(model, args.checkpoint, 'CHECKPOINT', prefixes)
     runner.test()
     if own_pg and dist.is_initialized():
         dist.destroy_process_group()

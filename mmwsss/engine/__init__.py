@@ -1,5 +1,11 @@
-"""Training machinery: optimizer constructors, hooks, loops."""
-from .hooks import ProgressBarHook
-from .optimizers import PretrainedScratchOptimWrapperConstructor
+"""Training machinery: optimizer constructors and hooks."""
+from .hooks import (DropCheckpointKeysHook, ProgressBarHook,
+                    StripSubmoduleWrapperHook)
+from .optimizers import (MultiNetOptimWrapperConstructor,
+                         PretrainedScratchOptimWrapperConstructor)
 
-__all__ = ['ProgressBarHook', 'PretrainedScratchOptimWrapperConstructor']
+__all__ = [
+    'DropCheckpointKeysHook', 'ProgressBarHook', 'StripSubmoduleWrapperHook',
+    'MultiNetOptimWrapperConstructor',
+    'PretrainedScratchOptimWrapperConstructor'
+]

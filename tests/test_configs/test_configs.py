@@ -26,8 +26,15 @@ def test_config_builds(path, tmp_path):
     assert cfg.default_scope == 'mmwsss'
     assert 'mmwsss' in cfg.custom_imports['imports']
     init_default_scope('mmwsss')
-    cfg.model.pretrained = None
+    if 'generator' in cfg.model:  # CAM trainers (Puzzle-CAM ... P-NOC)
+        cfg.model.generator.pretrained = None
+        cfg.model.noc_checkpoint = None
+    else:
+        cfg.model.pretrained = None
     model = MODELS.build(cfg.model)
+    model.init_weights()  # no file is read: every weight path is None
+    if hasattr(model, 'generator'):
+        model = model.generator
     assert model.num_classes == len(
         cfg.test_dataloader.dataset.get('metainfo', {}).get(
             'classes', [None] * (model.num_classes + 1))) - 1

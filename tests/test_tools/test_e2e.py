@@ -10,40 +10,22 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, data_opts, run_tool
 
 CONFIG = osp.join(REPO, 'configs', 'cam', 'cam_tiny_synthetic.py')
 
 
 def _data_opts(root, epochs=1):
-    return [
-        '--cfg-options', f'train_dataloader.dataset.data_root={root}',
-        f'test_dataloader.dataset.data_root={root}',
-        'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'test_dataloader.num_workers=0', f'train_cfg.max_epochs={epochs}',
-        f'param_scheduler.0.end={epochs}', 'default_hooks.logger.interval=1',
-        'model.test_cfg.scales=[1.0,0.5]'
-    ]
+    return data_opts(root, epochs, f'param_scheduler.0.end={epochs}',
+                     'model.test_cfg.scales=[1.0,0.5]')
 
 
-def _run(args, **kw):
-    env = dict(os.environ, PYTHONPATH=REPO)
-    proc = subprocess.run([sys.executable, *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, **kw)
-    if proc.returncode != 0:
-        raise AssertionError(f'{args} failed:\n{proc.stdout[-3000:]}\n'
-                             f'{proc.stderr[-3000:]}')
-    return proc.stdout + proc.stderr
+_run = run_tool
 
 
 @pytest.fixture(scope='module')
-def trained(synthetic_root, tmp_path_factory):
-    work = str(tmp_path_factory.mktemp('cam_work'))
-    _run(['tools/train.py', CONFIG, '--work-dir', work,
-          *_data_opts(synthetic_root)])
-    with open(osp.join(work, 'last_checkpoint')) as f:
-        return work, f.read().strip()
+def trained(vanilla_run):
+    return vanilla_run
 
 
 def test_train_infer_eval_visualize(trained, synthetic_root, tmp_path):
@@ -85,12 +67,15 @@ def test_train_infer_eval_visualize(trained, synthetic_root, tmp_path):
 
 
 def test_resume_training(trained, synthetic_root, tmp_path):
-    work, ckpt = trained
+    import shutil
+    work = str(tmp_path / 'resume')
+    shutil.copytree(trained[0], work)  # keep the shared run intact
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work, osp.basename(trained[1])))
     out = _run(['tools/train.py', CONFIG, '--work-dir', work, '--resume',
                 *_data_opts(synthetic_root, epochs=2)])
     assert 'resumed epoch: 1' in out
-    assert osp.isfile(osp.join(work, 'epoch_2.pth')) or osp.isfile(
-        osp.join(work, 'last_checkpoint'))
+    assert osp.isfile(osp.join(work, 'epoch_2.pth'))
 
 
 def test_missing_checkpoint_is_clear(synthetic_root, tmp_path):

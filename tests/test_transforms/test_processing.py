@@ -89,3 +89,11 @@ def test_load_optional_annotations_skips_missing_mask():
     res = dict(seg_map_path=None, seg_fields=[], reduce_zero_label=False)
     out = LoadOptionalAnnotations()(res)
     assert 'gt_seg_map' not in out
+
+
+def test_corrupt_image_error_names_the_file(tmp_path):
+    from mmcv.transforms import LoadImageFromFile
+    bad = tmp_path / 'broken.jpg'
+    bad.write_bytes(b'not a jpeg at all')
+    with pytest.raises(Exception, match='broken.jpg'):
+        LoadImageFromFile()(dict(img_path=str(bad)))

@@ -1,8 +1,15 @@
-"""Shared model utilities: CAM normalisation, label smoothing, TTA."""
+"""Shared model utilities: CAM normalisation, label smoothing, TTA, puzzle
+tiling, class-specific erasing and loss-weight schedules."""
 from .cam import label_smoothing, normalize_cam
+from .erasing import (class_specific_mask, hard_erase, sample_one_positive,
+                      soft_erase)
+from .puzzle import merge_features, tile_features
 from .tta import multi_scale_flip_forward, resize_image, upsample_to
+from .weight_schedule import LinearWeight, build_weight, training_progress
 
 __all__ = [
     'label_smoothing', 'normalize_cam', 'multi_scale_flip_forward',
-    'resize_image', 'upsample_to'
+    'resize_image', 'upsample_to', 'class_specific_mask', 'hard_erase',
+    'sample_one_positive', 'soft_erase', 'merge_features', 'tile_features',
+    'LinearWeight', 'build_weight', 'training_progress'
 ]

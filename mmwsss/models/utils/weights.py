@@ -90,3 +90,66 @@ def load_backbone_weights(backbone: nn.Module,
            if unexpected else ''),
         logger='current')
     return missing, unexpected
+
+
+def _clean_model_keys(state: Dict[str, torch.Tensor]
+                      ) -> Dict[str, torch.Tensor]:
+    """Drop DDP ``module.`` prefixes and ``<child>.module.`` infixes."""
+    out = {}
+    for key, value in state.items():
+        if key.startswith('module.'):
+            key = key[len('module.'):]
+        parts = key.split('.')
+        if len(parts) > 2 and parts[1] == 'module':
+            key = '.'.join([parts[0]] + parts[2:])
+        out[key] = value
+    return out
+
+
+def load_model_checkpoint(model: nn.Module,
+                          path: str,
+                          config_key: str = 'checkpoint',
+                          required_prefixes: Tuple[str, ...] = ('', )
+                          ) -> None:
+    """Load an mmwsss training checkpoint into ``model``.
+
+    Every model tensor whose name starts with one of ``required_prefixes``
+    must be present (the others, e.g. a dropped noc, may be missing). A
+    P-NOC checkpoint loads into a plain CAM classifier (its generator).
+
+    Raises:
+        FileNotFoundError: names ``config_key``.
+        KeyError: required tensors are missing or no tensor matches.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'checkpoint "{path}" (`{config_key}`) does not exist; train the '
+            'prerequisite stage first or fix the path')
+    state = _clean_model_keys(
+        _unwrap(_load_checkpoint(path, map_location='cpu')))
+    own = model.state_dict()
+    if not any(k in own for k in state) and any(
+            k.startswith('generator.') for k in state):
+        state = {
+            k[len('generator.'):]: v
+            for k, v in state.items() if k.startswith('generator.')
+        }
+    missing = [
+        k for k in own if k not in state and k.startswith(required_prefixes)
+    ]
+    if missing or not any(k in own for k in state):
+        raise KeyError(
+            f'checkpoint "{path}" (`{config_key}`) does not fit '
+            f'{type(model).__name__}: {len(missing)} tensors missing, e.g. '
+            f'{missing[:3]}; is it a checkpoint of this config?')
+    bad = [k for k in state if k in own and state[k].shape != own[k].shape]
+    if bad:
+        raise ValueError(f'checkpoint "{path}" (`{config_key}`): shape '
+                         f'mismatch for {bad[:3]}')
+    model.load_state_dict({k: v for k, v in state.items() if k in own},
+                          strict=False)
+    unused = [k for k in state if k not in own]
+    print_log(
+        f'loaded {path} into {type(model).__name__}'
+        + (f' ({len(unused)} unused tensors, e.g. {unused[:2]})'
+           if unused else ''), logger='current')

@@ -1,0 +1,53 @@
+"""Checkpoint key hygiene for multi-network models."""
+from typing import Sequence
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmwsss.registry import HOOKS
+
+
+@HOOKS.register_module()
+class StripSubmoduleWrapperHook(Hook):
+    """Save ``<child>.<param>`` instead of ``<child>.module.<param>``.
+
+    ``MMSeparateDistributedDataParallel`` wraps each sub-network in its own
+    DDP module, so its state dict has a ``module.`` infix per child; loading
+    unwraps recursively and then matches no key, so a DDP ``--resume``
+    silently restores no weight. This hook makes DDP checkpoints identical
+    to single-process ones.
+    """
+
+    priority = 'VERY_LOW'
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        state = checkpoint['state_dict']
+        for name, child in model.named_children():
+            if not is_model_wrapper(child):
+                continue
+            prefix = f'{name}.module.'
+            for key in [k for k in state if k.startswith(prefix)]:
+                state[f'{name}.' + key[len(prefix):]] = state.pop(key)
+
+
+@HOOKS.register_module()
+class DropCheckpointKeysHook(Hook):
+    """Leave sub-networks out of saved checkpoints (e.g. P-NOC's noc, as
+    the reference's ``OC_PERSIST=false``). Such checkpoints serve inference
+    but cannot resume training exactly.
+
+    Args:
+        prefixes: state-dict prefixes to drop, e.g. ``('noc.',)``.
+    """
+
+    priority = 'LOWEST'  # after StripSubmoduleWrapperHook
+
+    def __init__(self, prefixes: Sequence[str]) -> None:
+        self.prefixes = tuple(prefixes)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = checkpoint['state_dict']
+        for key in [k for k in state if k.startswith(self.prefixes)]:
+            del state[key]

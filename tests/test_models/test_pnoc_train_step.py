@@ -1,0 +1,214 @@
+"""P-NOC's alternating train_step on CPU: which parameters each update
+touches, the CSE-gradient leak switch, frozen BN and accumulation."""
+import copy
+
+import pytest
+import torch
+from mmengine.logging import MessageHub
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.registry import init_default_scope
+from mmseg.structures import SegDataSample
+
+from mmwsss.registry import MODELS
+from tests.conftest import tiny_backbone
+
+
+@pytest.fixture(autouse=True)
+def scope():
+    init_default_scope('mmwsss')
+
+
+def pnoc_cfg(**kwargs):
+    net = dict(type='CAMClassifier', backbone=tiny_backbone(),
+               num_classes=4, in_channels=64)
+    cfg = dict(
+        type='PNOC',
+        data_preprocessor=dict(type='SegDataPreProcessor',
+                               mean=[123.675, 116.28, 103.53],
+                               std=[58.395, 57.12, 57.375],
+                               bgr_to_rgb=True, size=(64, 64)),
+        generator=net,
+        noc=dict(net, freeze_bn=True))
+    cfg.update(kwargs)
+    return cfg
+
+
+def batch(b=4):
+    g = torch.Generator().manual_seed(0)
+    inputs = [torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8,
+                            generator=g) for _ in range(b)]
+    samples = []
+    for i in range(b):
+        ds = SegDataSample(metainfo=dict(img_shape=(64, 64)))
+        label = torch.zeros(4)
+        label[i % 4] = 1
+        label[(i + 1) % 4] = 1
+        ds.set_data(dict(gt_label=label))
+        samples.append(ds)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def wrappers(model, gen_accum=1, noc_accum=1):
+    return OptimWrapperDict(
+        generator=OptimWrapper(
+            torch.optim.SGD(model.generator.parameters(), lr=0.1),
+            accumulative_counts=gen_accum),
+        noc=OptimWrapper(
+            torch.optim.SGD(
+                [p for p in model.noc.parameters() if p.requires_grad],
+                lr=0.1),
+            accumulative_counts=noc_accum))
+
+
+def set_iter(i, total=10):
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', i)
+    hub.update_info('max_iters', total)
+
+
+def snapshot(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def changed(before, module):
+    now = module.state_dict()
+    return {k for k, v in before.items() if not torch.equal(v, now[k])}
+
+
+def test_generator_and_noc_updates_touch_only_their_network():
+    torch.manual_seed(0)
+    model = MODELS.build(pnoc_cfg(train_noc=False, cse=True)).train()
+    gen0, noc0 = snapshot(model.generator), snapshot(model.noc)
+    set_iter(5)
+    log = model.train_step(batch(), model_ow := OptimWrapper(
+        torch.optim.SGD(model.generator.parameters(), lr=0.1)))
+    assert {'loss_cls', 'loss_puzzle', 'loss_re', 'loss_cse'} <= set(log)
+    assert changed(gen0, model.generator)
+    assert not changed(noc0, model.noc)  # frozen OC (P-OC)
+    del model_ow
+
+    torch.manual_seed(0)
+    model = MODELS.build(pnoc_cfg()).train()
+    ow = wrappers(model)
+    # generator step alone: noc untouched
+    gen0, noc0 = snapshot(model.generator), snapshot(model.noc)
+    set_iter(5)
+    model.noc_interval = 1000  # no noc step at this iteration
+    model.train_step(batch(), ow)
+    assert changed(gen0, model.generator) and not changed(noc0, model.noc)
+    # noc step: noc weights change, generator only via its own step
+    model.noc_interval = 1
+    noc0 = snapshot(model.noc)
+    log = model.train_step(batch(), ow)
+    assert 'loss_noc' in log
+    noc_changed = changed(noc0, model.noc)
+    assert noc_changed and all('running' not in k and 'bn' not in k
+                               for k in noc_changed)  # frozen BN
+
+
+def _noc_grad_after_generator_step(leak):
+    torch.manual_seed(0)
+    model = MODELS.build(pnoc_cfg(noc_receives_cse_grad=leak)).train()
+    ow = wrappers(model)
+    set_iter(9)  # λ_noc > 0
+    model.noc_interval = 1000  # stop after the generator step
+    model.train_step(batch(), ow)
+    return model.noc.head.weight.grad
+
+
+def test_cse_gradient_leak_switch():
+    leaked = _noc_grad_after_generator_step(True)
+    assert leaked is not None and leaked.abs().sum() > 0
+    clean = _noc_grad_after_generator_step(False)
+    assert clean is None or clean.abs().sum() == 0
+
+
+def test_noc_update_includes_leaked_gradient():
+    """With the leak the noc step applies (CSE grad + own grad)."""
+    results = {}
+    for leak in (True, False):
+        torch.manual_seed(0)
+        model = MODELS.build(pnoc_cfg(noc_receives_cse_grad=leak)).train()
+        ow = wrappers(model)
+        set_iter(9)
+        torch.manual_seed(1)
+        model.train_step(batch(), ow)
+        results[leak] = model.noc.head.weight.detach().clone()
+    assert not torch.allclose(results[True], results[False])
+
+
+def test_frozen_bn_statistics_unchanged_in_noc():
+    torch.manual_seed(0)
+    model = MODELS.build(pnoc_cfg()).train()
+    before = model.noc.backbone.bn1.running_mean.clone()
+    set_iter(3)
+    model.train_step(batch(), wrappers(model))
+    assert torch.equal(model.noc.backbone.bn1.running_mean, before)
+    assert not model.noc.backbone.bn1.training
+    assert model.generator.backbone.bn1.training
+
+
+def test_accumulation_steps_once_per_n_micro_steps():
+    torch.manual_seed(0)
+    model = MODELS.build(pnoc_cfg()).train()
+    ow = wrappers(model, gen_accum=2, noc_accum=2)
+    steps = {'generator': 0, 'noc': 0}
+    for name in steps:
+        opt = ow[name].optimizer
+        original = opt.step
+
+        def counted(*a, _name=name, _orig=original, **k):
+            steps[_name] += 1
+            return _orig(*a, **k)
+
+        opt.step = counted
+    for i in range(4):
+        set_iter(i, 4)
+        model.train_step(batch(), ow)
+    assert steps == {'generator': 2, 'noc': 2}
+
+
+def test_sum_accumulation_undoes_mmengine_mean():
+    torch.manual_seed(0)
+    model = MODELS.build(pnoc_cfg(accumulation='sum'))
+    ow = OptimWrapper(torch.optim.SGD(model.generator.parameters(), lr=0.1),
+                      accumulative_counts=2)
+    loss = torch.tensor(3.0)
+    assert model._scaled(loss, ow).item() == 6.0
+    model.accumulation = 'mean'
+    assert model._scaled(loss, ow).item() == 3.0
+
+
+def test_predict_uses_the_generator():
+    torch.manual_seed(0)
+    model = MODELS.build(pnoc_cfg()).eval()
+    data = model.data_preprocessor(batch(1), False)
+    with torch.no_grad():
+        out = model(**data, mode='predict')[0]
+        ref = model.generator(**copy.deepcopy(data), mode='predict')[0]
+    assert torch.equal(out.cams, ref.cams)
+
+
+def test_config_errors():
+    with pytest.raises(ValueError, match='noc'):
+        MODELS.build(pnoc_cfg(noc=None))
+    with pytest.raises(KeyError, match='rec'):
+        MODELS.build(pnoc_cfg(weights=dict(rec=1.0)))
+    with pytest.raises(ValueError, match='accumulation'):
+        MODELS.build(pnoc_cfg(accumulation='avg'))
+
+
+def test_missing_noc_checkpoint_names_config_key(tmp_path):
+    model = MODELS.build(pnoc_cfg(noc_checkpoint=str(tmp_path / 'x.pth')))
+    with pytest.raises(FileNotFoundError, match='model.noc_checkpoint'):
+        model.init_weights()
+
+
+def test_presets():
+    poc = MODELS.build(dict(pnoc_cfg(), type='POC'))
+    assert poc.puzzle and poc.cse and not poc.train_noc
+    assert not any(p.requires_grad for p in poc.noc.parameters())
+    puzzle = MODELS.build(dict(pnoc_cfg(), type='PuzzleCAM', noc=None))
+    assert puzzle.noc is None and not puzzle.cse
+    occse = MODELS.build(dict(pnoc_cfg(), type='OCCSE'))
+    assert not occse.puzzle and occse.cse
