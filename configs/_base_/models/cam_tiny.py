@@ -1,0 +1,21 @@
+# The slim ResNet-18 (16 base channels, 128 output channels) of the demo and
+# the tests, at output stride 16, and its data preprocessor.
+tiny_backbone = dict(
+    type='ResNet',
+    _scope_='mmpretrain',
+    depth=18,
+    stem_channels=16,
+    base_channels=16,
+    strides=(1, 2, 2, 1),
+    dilations=(1, 1, 1, 2),
+    out_indices=(3, ))
+tiny_in_channels = 128
+tiny_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    size=(64, 64),
+    pad_val=0,
+    seg_pad_val=255)
+tiny_test_cfg = dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True, stride=16)
