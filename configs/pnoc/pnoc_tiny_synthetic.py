@@ -5,6 +5,7 @@
 # tensors of any checkpoint) and the noc (`noc_checkpoint`).
 _base_ = [
     '../_base_/models/cam_tiny.py',
+    '../_base_/models/separate_ddp.py',
     '../_base_/datasets/synthetic_cls.py',
     '../_base_/schedules/pnoc_15e.py',
     '../_base_/default_runtime.py',
@@ -29,11 +30,6 @@ model = dict(
         test_cfg={{_base_.tiny_test_cfg}}),
     noc_checkpoint=vanilla_checkpoint,
     loss=dict(type='MultiLabelSoftMarginLoss', label_smoothing=0.1))
-model_wrapper_cfg = dict(
-    type='MMSeparateDistributedDataParallel',
-    broadcast_buffers=False,
-    find_unused_parameters=False)
-custom_hooks = [dict(type='StripSubmoduleWrapperHook')]
 max_epochs = 20
 # From scratch-like tiny nets converge faster with momentum in the short
 # demo schedule (the reference recipe uses none).

@@ -1,6 +1,7 @@
 # P-NOC on ResNeSt-269 (output stride 16), VOC: generator f (CAM classifier
 # from ImageNet weights) + noc, initialised from the vanilla CAM run
 # (configs/cam/cam_rs269_voc.py) and trained with frozen BN.
+_base_ = ['./separate_ddp.py']
 norm_mean = [123.675, 116.28, 103.53]
 norm_std = [58.395, 57.12, 57.375]
 backbone = dict(
@@ -52,10 +53,3 @@ model = dict(
         cse=dict(start=0.3, end=1.0, fraction=1.0),
         noc=dict(start=0.0, end=1.0, fraction=1.0)),
     loss=dict(type='MultiLabelSoftMarginLoss', label_smoothing=0.1))
-# Each trainable sub-network in its own DDP wrapper (alternating updates);
-# the hook keeps DDP checkpoints loadable (see StripSubmoduleWrapperHook).
-model_wrapper_cfg = dict(
-    type='MMSeparateDistributedDataParallel',
-    broadcast_buffers=False,
-    find_unused_parameters=False)
-custom_hooks = [dict(type='StripSubmoduleWrapperHook')]
