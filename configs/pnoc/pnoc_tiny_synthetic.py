@@ -29,6 +29,7 @@ model = dict(
         freeze_bn=True,
         test_cfg={{_base_.tiny_test_cfg}}),
     noc_checkpoint=vanilla_checkpoint,
+    mask_align='corner',  # as the CAMs: small images (see cam_tiny.py)
     loss=dict(type='MultiLabelSoftMarginLoss', label_smoothing=0.1))
 max_epochs = 20
 # From scratch-like tiny nets converge faster with momentum in the short

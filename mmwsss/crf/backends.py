@@ -3,13 +3,16 @@
 A backend receives a validated uint8 RGB image, a ``C×(H·W)`` float32 unary
 energy and the pairwise-kernel parameters, and returns the marginals ``Q``
 (``C×H×W``). Everything else (unaries, presets, validation) lives in
-:mod:`mmwsss.crf.dense_crf`, so a new backend (e.g. torch-native) only has to
-implement :meth:`CRFBackend.infer`.
+:mod:`mmwsss.crf.dense_crf`, so a new backend only has to implement
+:meth:`CRFBackend.infer`; :meth:`CRFBackend.infer_batch` (torch tensors) loops
+over it unless a backend overrides it with a batched implementation (the
+torch-native 'torch' backend, :mod:`mmwsss.crf.torch_backend`).
 """
 from abc import ABCMeta, abstractmethod
 from typing import Optional
 
 import numpy as np
+import torch
 from mmengine.registry import Registry
 
 CRF_BACKENDS = Registry('crf backend', scope='mmwsss')
@@ -36,6 +39,33 @@ class CRFBackend(metaclass=ABCMeta):
         Returns:
             Q: C×H×W float32 marginals (sum to 1 over C).
         """
+
+    def infer_batch(self, images: torch.Tensor, unary: torch.Tensor,
+                    iterations: int, gaussian: Optional[dict],
+                    bilateral: Optional[dict]) -> torch.Tensor:
+        """Mean-field on a batch of same-size images given as tensors.
+
+        Args:
+            images: B×H×W×3 uint8 RGB.
+            unary: B×C×H×W float negative log-probabilities.
+            iterations, gaussian, bilateral: as in :meth:`infer`.
+
+        Returns:
+            Q: B×C×H×W float32 marginals on ``unary``'s device. This default
+            runs :meth:`infer` image by image on the CPU.
+        """
+        if unary.shape[0] == 0:
+            return unary.new_empty(unary.shape, dtype=torch.float32)
+        outputs = []
+        for image, energy in zip(images, unary):
+            image_np = np.array(image.cpu().numpy(), order='C', copy=True)
+            energy_np = np.ascontiguousarray(
+                energy.detach().to('cpu', torch.float32).numpy().reshape(
+                    energy.shape[0], -1))
+            outputs.append(torch.from_numpy(
+                self.infer(image_np, energy_np, iterations, gaussian,
+                           bilateral)))
+        return torch.stack(outputs).to(unary.device)
 
 
 @CRF_BACKENDS.register_module(name='pydensecrf')

@@ -2,8 +2,12 @@
 
 :class:`DenseCRF` builds the unary energy (from scores or from a hard label
 map), validates inputs and delegates mean-field inference to a backend from
-:data:`~mmwsss.crf.backends.CRF_BACKENDS` ('pydensecrf' now; a torch-native
-one can be added without touching callers).
+:data:`~mmwsss.crf.backends.CRF_BACKENDS`: 'pydensecrf' (the C++ reference,
+CPU) or 'torch' (:mod:`mmwsss.crf.torch_backend`: the same permutohedral
+filter in torch, batched, CPU or CUDA). Numpy inputs go through
+:meth:`DenseCRF.infer_probs` / :meth:`DenseCRF.infer_labels`; batches of
+torch tensors through :meth:`DenseCRF.infer_probs_batch` /
+:meth:`DenseCRF.infer_labels_batch`, with either backend.
 
 Parameter sets used by the WSSS pipelines (P-NOC spec §11), available through
 :func:`crf_preset` / :meth:`DenseCRF.from_preset`:
@@ -24,12 +28,14 @@ preset            pairwise terms              typical call
 """
 import copy
 from types import MappingProxyType
-from typing import Mapping, Optional, Union
+from typing import Mapping, Optional, Tuple, Union
 
 import numpy as np
+import torch
 
 from .backends import CRF_BACKENDS, CRFBackend
-from .unary import unary_from_labels, unary_from_probs
+from .unary import (unary_from_labels, unary_from_labels_tensor,
+                    unary_from_probs, unary_from_probs_tensor)
 
 # Read-only: callers get deep copies from crf_preset().
 _PRESETS: Mapping[str, dict] = MappingProxyType({
@@ -82,7 +88,9 @@ class DenseCRF:
     """Fully connected CRF (Krähenbühl & Koltun) with Gaussian pairwise terms.
 
     Args:
-        backend: name in ``CRF_BACKENDS`` ('pydensecrf').
+        backend: name in ``CRF_BACKENDS`` ('pydensecrf' or 'torch'), or a
+            dict with that name under ``type`` plus the backend's keyword
+            arguments, e.g. ``dict(type='torch', device='cuda')``.
         iterations: mean-field iterations.
         gaussian: ``dict(sxy, compat)`` of the position-only kernel (None to
             drop it).
@@ -93,7 +101,7 @@ class DenseCRF:
     """
 
     def __init__(self,
-                 backend: str = 'pydensecrf',
+                 backend: Union[str, dict] = 'pydensecrf',
                  iterations: int = 10,
                  gaussian: Optional[dict] = dict(sxy=3, compat=3),
                  bilateral: Optional[dict] = dict(sxy=50, srgb=5, compat=10),
@@ -102,12 +110,19 @@ class DenseCRF:
             raise ValueError(f'iterations must be >= 1, got {iterations}')
         if not scale_factor > 0:
             raise ValueError(f'scale_factor must be > 0, got {scale_factor}')
-        backend_cls = CRF_BACKENDS.get(backend)
-        if backend_cls is None:
+        backend_kwargs = {}
+        if isinstance(backend, dict):
+            backend_kwargs = dict(backend)
+            backend = backend_kwargs.pop('type', None)
+        # only registered names: Registry.get would also import any dotted
+        # path (e.g. 'torch' the module)
+        backend_cls = CRF_BACKENDS.module_dict.get(backend)
+        if backend_cls is None or not (isinstance(backend_cls, type) and
+                                       issubclass(backend_cls, CRFBackend)):
             raise KeyError(f'unknown CRF backend {backend!r}; registered: '
                            f'{sorted(CRF_BACKENDS.module_dict)}')
         self.backend_name = backend
-        self.backend: CRFBackend = backend_cls()
+        self.backend: CRFBackend = backend_cls(**backend_kwargs)
         self.iterations = int(iterations)
         self.scale_factor = float(scale_factor)
         self.gaussian = _check_kernel('gaussian', gaussian, ('sxy', 'compat'))
@@ -205,7 +220,99 @@ class DenseCRF:
         q = self._infer(image, np.ascontiguousarray(unary))
         return q.argmax(axis=0)
 
+    def infer_probs_batch(self,
+                          images: torch.Tensor,
+                          probs: torch.Tensor,
+                          gt_prob: float = 1.0) -> torch.Tensor:
+        """:meth:`infer_probs` for a batch of same-size images as tensors.
+
+        Args:
+            images: B×H×W×3 uint8 RGB tensor.
+            probs: B×C×H×W non-negative float scores (C >= 2), on any device.
+            gt_prob: as in :meth:`infer_probs`.
+
+        Returns:
+            Q: B×C×H×W float32 marginals on ``probs``' device.
+        """
+        self._check_images(images)
+        if not isinstance(probs, torch.Tensor):
+            raise TypeError(f'probs must be a torch tensor, got '
+                            f'{type(probs).__name__}')
+        if probs.ndim != 4 or probs.shape[0] != images.shape[0] or \
+                probs.shape[2:] != images.shape[1:3]:
+            raise ValueError(f'probs must be B×C×H×W with B×H×W = '
+                             f'{tuple(images.shape[:3])}, got '
+                             f'{tuple(probs.shape)}')
+        if probs.shape[1] < 2:
+            raise ValueError(f'probs needs at least 2 classes, got '
+                             f'{probs.shape[1]}')
+        if not probs.is_floating_point():
+            raise TypeError(f'probs must be floating point, got {probs.dtype}')
+        if not bool(torch.isfinite(probs).all()) or bool((probs < 0).any()):
+            raise ValueError('probs must be finite and non-negative')
+        unary = unary_from_probs_tensor(probs.detach(), scale=gt_prob)
+        return self._infer_batch(images, unary)
+
+    def infer_labels_batch(self,
+                           images: torch.Tensor,
+                           labels: torch.Tensor,
+                           n_labels: int,
+                           gt_prob: float = 0.7,
+                           unsure_label: Optional[int] = None
+                           ) -> torch.Tensor:
+        """:meth:`infer_labels` for a batch of same-size images as tensors.
+
+        Args:
+            images: B×H×W×3 uint8 RGB tensor.
+            labels: B×H×W integer tensor with values in ``[0, n_labels)``
+                (or ``unsure_label``).
+            n_labels, gt_prob, unsure_label: as in :meth:`infer_labels`.
+
+        Returns:
+            B×H×W int64 label maps on ``labels``' device.
+        """
+        self._check_images(images)
+        if not isinstance(labels, torch.Tensor):
+            raise TypeError(f'labels must be a torch tensor, got '
+                            f'{type(labels).__name__}')
+        if labels.shape != images.shape[:3]:
+            raise ValueError(f'labels must be B×H×W = '
+                             f'{tuple(images.shape[:3])}, got '
+                             f'{tuple(labels.shape)}')
+        if labels.is_floating_point() or labels.is_complex() or \
+                labels.dtype == torch.bool:
+            raise TypeError(f'labels must be integers, got {labels.dtype}')
+        n_labels = int(n_labels)
+        if n_labels < 2:
+            raise ValueError(f'n_labels must be >= 2, got {n_labels}')
+        labels = labels.to(torch.int64)
+        unsure = None
+        if unsure_label is not None:
+            unsure = labels == unsure_label
+            labels = labels.masked_fill(unsure, 0)
+        if labels.numel() and (int(labels.min()) < 0
+                               or int(labels.max()) >= n_labels):
+            raise ValueError(
+                f'labels must lie in [0, {n_labels}), got '
+                f'{int(labels.min())}..{int(labels.max())}; map ignore '
+                f'pixels (e.g. 255) with unsure_label=255 or to a valid '
+                f'label first')
+        unary = unary_from_labels_tensor(labels, n_labels, gt_prob, unsure)
+        return self._infer_batch(images, unary).argmax(dim=1).to(
+            labels.device)
+
     # -------------------------------------------------------------- helpers
+    @staticmethod
+    def _check_images(images: torch.Tensor) -> None:
+        if not isinstance(images, torch.Tensor):
+            raise TypeError(f'images must be a torch tensor, got '
+                            f'{type(images).__name__}')
+        if images.ndim != 4 or images.shape[-1] != 3:
+            raise ValueError(f'images must be B×H×W×3 RGB, got '
+                             f'{tuple(images.shape)}')
+        if images.dtype != torch.uint8:
+            raise TypeError(f'images must be uint8, got {images.dtype}')
+
     @staticmethod
     def _check_image(image: np.ndarray) -> np.ndarray:
         image = np.asarray(image)
@@ -218,7 +325,8 @@ class DenseCRF:
             image = np.array(image, order='C', copy=True)
         return image
 
-    def _infer(self, image: np.ndarray, unary: np.ndarray) -> np.ndarray:
+    def _kernels(self) -> Tuple[Optional[dict], Optional[dict]]:
+        """The pairwise-kernel dicts with ``sxy`` divided by the scale."""
         gaussian = bilateral = None
         if self.gaussian is not None:
             gaussian = dict(self.gaussian)
@@ -226,8 +334,16 @@ class DenseCRF:
         if self.bilateral is not None:
             bilateral = dict(self.bilateral)
             bilateral['sxy'] = bilateral['sxy'] / self.scale_factor
-        return self.backend.infer(image, unary, self.iterations, gaussian,
-                                  bilateral)
+        return gaussian, bilateral
+
+    def _infer(self, image: np.ndarray, unary: np.ndarray) -> np.ndarray:
+        return self.backend.infer(image, unary, self.iterations,
+                                  *self._kernels())
+
+    def _infer_batch(self, images: torch.Tensor,
+                     unary: torch.Tensor) -> torch.Tensor:
+        return self.backend.infer_batch(images, unary, self.iterations,
+                                        *self._kernels())
 
 
 def build_dense_crf(cfg: Union[None, dict, DenseCRF]) -> Optional[DenseCRF]:

@@ -3,14 +3,15 @@ transforms."""
 from . import transforms  # noqa: F401  (registers the WSSS transforms)
 from .base import WSSSDataset, make_palette
 from .coco import COCO14_CLASSES, COCO14_PALETTE, COCO14ClsDataset
+from .coco_seg import COCO14SegDataset
 from .custom import ListClsDataset
 from .synthetic import (SYNTHETIC_CLASSES, SYNTHETIC_PALETTE,
                         generate_synthetic_voc)
 from .voc import VOC_CLASSES, VOC_PALETTE, VOCClsDataset
 
 __all__ = [
-    'WSSSDataset', 'VOCClsDataset', 'COCO14ClsDataset', 'ListClsDataset',
-    'make_palette', 'VOC_CLASSES', 'VOC_PALETTE', 'COCO14_CLASSES',
-    'COCO14_PALETTE', 'SYNTHETIC_CLASSES', 'SYNTHETIC_PALETTE',
-    'generate_synthetic_voc'
+    'WSSSDataset', 'VOCClsDataset', 'COCO14ClsDataset', 'COCO14SegDataset',
+    'ListClsDataset', 'make_palette', 'VOC_CLASSES', 'VOC_PALETTE',
+    'COCO14_CLASSES', 'COCO14_PALETTE', 'SYNTHETIC_CLASSES',
+    'SYNTHETIC_PALETTE', 'generate_synthetic_voc'
 ]

@@ -54,3 +54,35 @@ def test_tta_output_size_and_scales():
     out = multi_scale_flip_forward(fwd, x, scales=(1.0, 0.5, 2.0), stride=4)
     assert out.shape == (1, 1, 20, 28)
     assert calls == [(2, 3, 20, 28), (2, 3, 10, 14), (2, 3, 40, 56)]
+
+
+def _hot(h, w, i, j):
+    m = torch.zeros(1, 1, h, w)
+    m[0, 0, i, j] = 1.0
+    return m
+
+
+def test_upsample_corner_puts_cell_i_at_pixel_stride_i():
+    from mmwsss.models.utils import upsample_to
+    out = upsample_to(_hot(4, 4, 1, 2), (64, 64), 16, align='corner')
+    peak = divmod(int(out.flatten().argmax()), 64)
+    assert peak == (16, 32)
+    assert out.shape == (1, 1, 64, 64)
+    # a map of a half-size image: cell i sits at pixel 2·16·i
+    out = upsample_to(_hot(2, 2, 1, 1), (64, 64), 16, align='corner',
+                      scale=0.5)
+    assert divmod(int(out.flatten().argmax()), 64) == (32, 32)
+
+
+def test_upsample_center_is_half_a_cell_later():
+    from mmwsss.models.utils import upsample_to
+    out = upsample_to(_hot(4, 4, 1, 2), (64, 64), 16, align='center')
+    y, x = divmod(int(out.flatten().argmax()), 64)
+    assert 16 + 7 <= y <= 16 + 8 and 32 + 7 <= x <= 32 + 8
+
+
+def test_upsample_rejects_unknown_alignment():
+    import pytest
+    from mmwsss.models.utils import upsample_to
+    with pytest.raises(ValueError, match='align'):
+        upsample_to(_hot(2, 2, 0, 0), (8, 8), 4, align='middle')

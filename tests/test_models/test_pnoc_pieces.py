@@ -106,3 +106,15 @@ def test_training_progress_reads_message_hub():
     hub.update_info('iter', 7)
     hub.update_info('max_iters', 70)
     assert training_progress() == (7, 70)
+
+
+def test_corner_aligned_mask_peaks_at_the_cell_pixel():
+    cams = torch.zeros(1, 1, 4, 4)
+    cams[0, 0, 1, 1] = 1.0
+    one_hot = torch.ones(1, 1)
+    corner = class_specific_mask(cams, one_hot, (64, 64), False,
+                                 align='corner')
+    center = class_specific_mask(cams, one_hot, (64, 64), False)
+    assert divmod(int(corner.flatten().argmax()), 64) == (16, 16)
+    y, _ = divmod(int(center.flatten().argmax()), 64)
+    assert y >= 23

@@ -109,3 +109,21 @@ def test_dist_train_two_cpu_processes(synthetic_root, tmp_path):
     assert 'Distributed launcher: pytorch' in proc.stdout + proc.stderr \
         or 'world_size: 2' in proc.stdout + proc.stderr
     assert osp.isfile(str(tmp_path / 'ddp' / 'epoch_1.pth'))
+
+
+def test_dist_infer_cams_two_cpu_processes_shard_the_split(
+        trained, synthetic_root, tmp_path):
+    cams = str(tmp_path / 'cams')
+    env = dict(os.environ, PYTHON=sys.executable, PORT='29523',
+               PYTHONPATH=REPO)
+    proc = subprocess.run(
+        ['bash', 'tools/dist_infer_cams.sh', CONFIG, trained[1], '2',
+         '--out-dir', cams, '--split', 'val', '--work-dir',
+         str(tmp_path / 'w'), *_data_opts(synthetic_root)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with open(osp.join(synthetic_root, 'ImageSets', 'Segmentation',
+                       'val.txt')) as f:
+        ids = sorted(line.strip() for line in f if line.strip())
+    written = sorted(osp.splitext(n)[0] for n in os.listdir(cams))
+    assert written == ids  # every image once, none missing

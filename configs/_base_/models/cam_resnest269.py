@@ -26,4 +26,5 @@ model = dict(
     in_channels=2048,
     pretrained='data/pretrained/resnest269-0cc87c48.pth',
     loss=dict(type='MultiLabelSoftMarginLoss', label_smoothing=0.1),
-    test_cfg=dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True, stride=16))
+    test_cfg=dict(
+        scales=(1.0, 0.5, 1.5, 2.0), flip=True, stride=16, align='center'))

@@ -46,6 +46,7 @@ model = dict(
     erase_rule='code',
     soft_mask_global_norm=True,
     hard_mask_global_norm=False,
+    mask_align='center',
     noc_receives_cse_grad=True,
     accumulation='sum',
     weights=dict(

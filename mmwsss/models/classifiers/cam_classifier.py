@@ -17,6 +17,7 @@ DEFAULT_TEST_CFG = dict(
     scales=(1.0, 0.5, 1.5, 2.0),  # TTA scales of the reference
     flip=True,
     stride=16,  # output stride of the backbone features
+    align='center',  # CAM-to-pixel alignment (upsample_to): reference
     keys='gt',  # 'gt': CAMs for the labelled classes; 'pred': predicted
     pred_threshold=0.5,  # sigmoid score for 'pred' (and unlabelled data)
 )
@@ -185,7 +186,7 @@ class CAMClassifier(BaseModel):
 
         cams = multi_scale_flip_forward(
             forward, inputs, scales=cfg['scales'], flip=cfg['flip'],
-            stride=cfg['stride'])
+            stride=cfg['stride'], align=cfg['align'])
         logits = record.get('logits')
         if logits is None:  # no scale 1.0 among the TTA scales
             logits = self.pool(self.forward_cam(inputs))

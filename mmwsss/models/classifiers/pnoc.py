@@ -80,6 +80,9 @@ class PNOC(BaseModel):
         soft_mask_global_norm: one max over the batch for the soft mask
             (official) instead of per sample.
         hard_mask_global_norm: same for the hard mask (official: per sample).
+        mask_align: CAM-to-pixel alignment of the erasing masks, 'center'
+            (official) or 'corner' (see ``upsample_to``; matters on small
+            images).
         noc_receives_cse_grad: the official loop leaks λ_cse·∇CSE into the
             noc update (noc params are in the generator's graph and their
             gradients are only cleared by the noc step); True for parity,
@@ -105,6 +108,7 @@ class PNOC(BaseModel):
                  erase_rule: str = 'code',
                  soft_mask_global_norm: bool = True,
                  hard_mask_global_norm: bool = False,
+                 mask_align: str = 'center',
                  noc_receives_cse_grad: bool = True,
                  accumulation: str = 'sum',
                  weights: Optional[dict] = None,
@@ -134,6 +138,7 @@ class PNOC(BaseModel):
         self.erase_rule = erase_rule
         self.soft_mask_global_norm = soft_mask_global_norm
         self.hard_mask_global_norm = hard_mask_global_norm
+        self.mask_align = mask_align
         self.noc_receives_cse_grad = noc_receives_cse_grad
         self.accumulation = accumulation
         unknown = set(weights or {}) - set(DEFAULT_WEIGHTS)
@@ -217,7 +222,7 @@ class PNOC(BaseModel):
         if self.cse:
             choice = sample_one_positive(labels)
             erased = soft_erase(inputs, cams, choice,
-                                self.soft_mask_global_norm)
+                                self.soft_mask_global_norm, self.mask_align)
             remaining = (labels - choice).clamp(min=0)
             leak = self.train_noc and self.noc_receives_cse_grad
             # Without the leak the noc is frozen for this pass and called
@@ -251,7 +256,8 @@ class PNOC(BaseModel):
             noc_wrapper = self._wrapper(optim_wrapper, 'noc')
             with noc_wrapper.optim_context(self.noc):
                 hard = hard_erase(inputs, cams, choice, self.noc_threshold,
-                                  self.hard_mask_global_norm, self.erase_rule)
+                                  self.hard_mask_global_norm, self.erase_rule,
+                                  self.mask_align)
                 noc_logits, _ = self.noc(hard, mode='tensor')
                 loss_noc = weights['noc'] * self.loss_cls(noc_logits, labels)
                 noc_wrapper.update_params(

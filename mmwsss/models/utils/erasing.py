@@ -14,6 +14,8 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
+from .tta import upsample_to
+
 
 def sample_one_positive(labels: torch.Tensor,
                         generator: Optional[torch.Generator] = None
@@ -35,7 +37,8 @@ def class_specific_mask(cams: torch.Tensor,
                         one_hot: torch.Tensor,
                         size,
                         global_norm: bool,
-                        eps: float = 1e-5) -> torch.Tensor:
+                        eps: float = 1e-5,
+                        align: str = 'center') -> torch.Tensor:
     """(B, 1, H, W) normalised mask of each sample's selected class.
 
     Args:
@@ -43,10 +46,16 @@ def class_specific_mask(cams: torch.Tensor,
         one_hot: (B, C) selection (at most one class per sample).
         size: (H, W) image size.
         global_norm: one maximum over the batch instead of one per sample.
+        align: 'center' (reference: plain bilinear resize) or 'corner', see
+            :func:`mmwsss.models.utils.tta.upsample_to`.
     """
     mask = (cams * one_hot[:, :, None, None]).sum(dim=1, keepdim=True)
-    mask = F.interpolate(
-        F.relu(mask), size=tuple(size), mode='bilinear', align_corners=False)
+    if align == 'center':  # the reference: a plain bilinear resize
+        mask = F.interpolate(F.relu(mask), size=tuple(size), mode='bilinear',
+                             align_corners=False)
+    else:
+        stride = size[-1] / cams.shape[-1]
+        mask = upsample_to(F.relu(mask), tuple(size), stride, align)
     if global_norm:
         peak = mask.max()
     else:
@@ -55,10 +64,11 @@ def class_specific_mask(cams: torch.Tensor,
 
 
 def soft_erase(images: torch.Tensor, cams: torch.Tensor,
-               one_hot: torch.Tensor, global_norm: bool = True
-               ) -> torch.Tensor:
+               one_hot: torch.Tensor, global_norm: bool = True,
+               align: str = 'center') -> torch.Tensor:
     """``images · (1 − M)``; differentiable w.r.t. ``cams``."""
-    mask = class_specific_mask(cams, one_hot, images.shape[-2:], global_norm)
+    mask = class_specific_mask(cams, one_hot, images.shape[-2:], global_norm,
+                               align=align)
     return images * (1.0 - mask)
 
 
@@ -70,7 +80,8 @@ def hard_erase(images: torch.Tensor,
                one_hot: torch.Tensor,
                threshold: float = 0.2,
                global_norm: bool = False,
-               rule: str = 'code') -> torch.Tensor:
+               rule: str = 'code',
+               align: str = 'center') -> torch.Tensor:
     """Keep the pixels the selected class's CAM does not cover.
 
     ``rule='code'`` (official implementation, default): keep ``M ≤ δ``, i.e.
@@ -81,7 +92,7 @@ def hard_erase(images: torch.Tensor,
         raise ValueError(f'unknown erase rule "{rule}"; use {ERASE_RULES}')
     with torch.no_grad():
         mask = class_specific_mask(cams.detach(), one_hot, images.shape[-2:],
-                                   global_norm)
+                                   global_norm, align=align)
         keep = mask <= threshold if rule == 'code' else \
             (1.0 - mask) > threshold
     return (images * keep.to(images.dtype)).detach()

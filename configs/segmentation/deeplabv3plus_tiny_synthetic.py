@@ -1,0 +1,99 @@
+# The VOC pseudo-mask recipe (deeplabv3plus_r101_voc_pseudo.py) scaled down
+# to the embedded synthetic set: a slim ResNet-18-V1c (16 base channels,
+# OS8) from scratch, BN instead of SyncBN (which has no CPU kernel), 64 px
+# crops, batch 16, 300 iterations (20 epochs of the 240 train_aug images).
+# For CPU runs and the tests.
+_base_ = ['./deeplabv3plus_r101_voc_pseudo.py']
+
+data_root = 'data/synthetic'
+pseudo_mask_dir = 'SegmentationClassPseudo'
+crop_size = (64, 64)
+max_iters = 300
+norm_cfg = dict(type='BN', requires_grad=True)
+synthetic_metainfo = dict(
+    classes=('background', 'kite', 'boat', 'cup', 'leaf', 'star', 'fish'),
+    palette=[[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0],
+             [0, 0, 128], [128, 0, 128], [0, 128, 128]])
+num_classes = 7
+
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    pretrained=None,
+    backbone=dict(
+        depth=18, stem_channels=16, base_channels=16, norm_cfg=norm_cfg),
+    decode_head=dict(
+        in_channels=128,
+        channels=32,
+        # ASPP rates scaled to the 8x8 feature map of a 64 px crop
+        dilations=(1, 2, 4, 6),
+        c1_in_channels=16,
+        c1_channels=8,
+        num_classes=num_classes,
+        norm_cfg=norm_cfg),
+    auxiliary_head=dict(
+        in_channels=64,
+        channels=16,
+        num_classes=num_classes,
+        norm_cfg=norm_cfg))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    # long side ~58-96 (the images are 64-96 px)
+    dict(
+        type='RandomResize',
+        scale=(96, 96),
+        ratio_range=(0.6, 1.0),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='Pad', size=crop_size),
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs'),
+]
+# MMSeg's PascalVOCDataset refuses other class names (it only remaps VOC
+# subsets), so the synthetic set uses stock BaseSegDataset + metainfo.
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    dataset=dict(
+        _delete_=True,
+        type='BaseSegDataset',
+        metainfo=synthetic_metainfo,
+        data_root=data_root,
+        ann_file='ImageSets/Segmentation/train_aug.txt',
+        data_prefix=dict(img_path='JPEGImages', seg_map_path=pseudo_mask_dir),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    num_workers=1,
+    persistent_workers=False,
+    dataset=dict(
+        _delete_=True,
+        type='BaseSegDataset',
+        metainfo=synthetic_metainfo,
+        data_root=data_root,
+        ann_file='ImageSets/Segmentation/val.txt',
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        power=0.9,
+        eta_min=0.0,
+        begin=0,
+        end=max_iters,
+        by_epoch=False)
+]
+train_cfg = dict(max_iters=max_iters, val_interval=100)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=100, max_keep_ckpts=1))
+randomness = dict(seed=0)

@@ -1,0 +1,113 @@
+"""MS COCO 2014 as an 81-class semantic segmentation data set, for the final
+segmentation stage (stock MMSeg segmentors trained on pseudo-masks).
+
+MMSeg ships COCO-Stuff (171/182 classes) only; WSSS papers train and
+evaluate on the 81-class object segmentation (background + 80 things) with
+VOC-format masks, so this is the one data set the final stage adds.
+"""
+import os.path as osp
+from typing import List
+
+import mmengine
+from mmseg.datasets import BaseSegDataset
+
+from mmwsss.registry import DATASETS
+from .coco import _TRAILING_DIGITS, COCO14_CLASSES, COCO14_PALETTE, _fill
+
+
+@DATASETS.register_module()
+class COCO14SegDataset(BaseSegDataset):
+    """MS COCO 2014 object segmentation: 81 classes, background at index 0.
+
+    The same layout as :class:`COCO14ClsDataset`: images
+    ``{data_prefix.img_path}/{img_name_template}`` and masks
+    ``{data_prefix.seg_map_path}/{seg_name_template}`` (class indices
+    0..80, 255 = ignore), where ``{id}`` is the integer image id. ann_file
+    lists image ids, one per line, in any of the spellings
+    ``000000000009``, ``9`` or ``COCO_train2014_000000000009.jpg``.
+    Pseudo-masks written by ``tools/make_pseudo_masks.py`` from COCO CAMs
+    are named ``{id:012d}.png``, as the ground truth, so training on them is
+    a different ``data_prefix.seg_map_path``.
+
+    Args:
+        ann_file: list of image ids, relative to ``data_root``.
+        img_name_template: image file name, a format string using ``{id}``
+            (or ``{}``); ``img_suffix`` is appended when it has no
+            extension. ``'COCO_val2014_{id:012d}.jpg'`` for val2014.
+        seg_name_template: mask file name, likewise (``seg_map_suffix``).
+        **kwargs: :class:`mmseg.datasets.BaseSegDataset` arguments
+            (``data_root``, ``data_prefix``, ``pipeline``, ...).
+    """
+    METAINFO = dict(
+        classes=COCO14_CLASSES, palette=[list(c) for c in COCO14_PALETTE])
+
+    def __init__(self,
+                 ann_file: str = 'train2014.txt',
+                 img_name_template: str = 'COCO_train2014_{id:012d}.jpg',
+                 seg_name_template: str = '{id:012d}.png',
+                 img_suffix: str = '.jpg',
+                 seg_map_suffix: str = '.png',
+                 **kwargs) -> None:
+        for key, template in (('img_name_template', img_name_template),
+                              ('seg_name_template', seg_name_template)):
+            try:
+                _fill(template, 0, '')
+            except (KeyError, IndexError, ValueError) as e:
+                raise ValueError(f'{key}={template!r} must be a format '
+                                 f'string using {{id}} ({e})') from e
+        self.img_name_template = img_name_template
+        self.seg_name_template = seg_name_template
+        super().__init__(
+            ann_file=ann_file,
+            img_suffix=img_suffix,
+            seg_map_suffix=seg_map_suffix,
+            **kwargs)
+
+    def _image_ids(self) -> List[int]:
+        """Integer image ids listed in ann_file."""
+        if not self.ann_file or not osp.isfile(self.ann_file):
+            raise FileNotFoundError(
+                f'ann_file not found: {self.ann_file!r} (check `ann_file` '
+                f'and `data_root`={self.data_root!r})')
+        ids = []
+        lines = mmengine.list_from_file(
+            self.ann_file, backend_args=self.backend_args)
+        for lineno, line in enumerate(lines, 1):
+            line = line.strip()
+            if not line or line.startswith('#'):
+                continue
+            token = line.split()[0]
+            match = _TRAILING_DIGITS.search(
+                osp.splitext(osp.basename(token))[0])
+            if match is None:
+                raise ValueError(f'{self.ann_file}:{lineno}: {token!r} is '
+                                 'not a COCO image id')
+            ids.append(int(match.group(1)))
+        return ids
+
+    def load_data_list(self) -> List[dict]:
+        """One entry per listed image: ``img_path``, ``seg_map_path``,
+        ``img_id`` (12-digit string) and mmseg's label keys."""
+        img_dir = self.data_prefix.get('img_path', '') or ''
+        seg_dir = self.data_prefix.get('seg_map_path', None)
+        data_list = []
+        for image_id in self._image_ids():
+            info = dict(
+                img_path=osp.join(
+                    img_dir,
+                    _fill(self.img_name_template, image_id,
+                          self.img_suffix)),
+                img_id=f'{image_id:012d}',
+                label_map=self.label_map,
+                reduce_zero_label=self.reduce_zero_label,
+                seg_fields=[])
+            if seg_dir is not None:
+                info['seg_map_path'] = osp.join(
+                    seg_dir,
+                    _fill(self.seg_name_template, image_id,
+                          self.seg_map_suffix))
+            data_list.append(info)
+        if not data_list:
+            raise ValueError(f'{type(self).__name__}: ann_file '
+                             f'{self.ann_file} lists no images')
+        return data_list
