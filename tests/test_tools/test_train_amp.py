@@ -1,0 +1,41 @@
+"""tools/train.py --amp converts single and multi-optimizer configs."""
+import importlib.util
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from tests.conftest import REPO
+
+
+def _train_module():
+    spec = importlib.util.spec_from_file_location(
+        'mmwsss_train_tool', osp.join(REPO, 'tools', 'train.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_amp_converts_every_optimizer_wrapper():
+    enable_amp = _train_module().enable_amp
+    single = Config.fromfile(
+        osp.join(REPO, 'configs', 'cam', 'cam_tiny_synthetic.py'))
+    enable_amp(single)
+    assert single.optim_wrapper.type == 'AmpOptimWrapper'
+    assert single.optim_wrapper.loss_scale == 'dynamic'
+
+    multi = Config.fromfile(
+        osp.join(REPO, 'configs', 'pnoc', 'pnoc_tiny_synthetic.py'))
+    enable_amp(multi)
+    for name in ('generator', 'noc'):
+        assert multi.optim_wrapper[name].type == 'AmpOptimWrapper'
+    assert multi.optim_wrapper.constructor == \
+        'MultiNetOptimWrapperConstructor'
+
+
+def test_amp_rejects_unknown_wrapper_types():
+    enable_amp = _train_module().enable_amp
+    cfg = Config(dict(optim_wrapper=dict(type='ApexOptimWrapper',
+                                         optimizer=dict(type='SGD'))))
+    with pytest.raises(ValueError, match='ApexOptimWrapper'):
+        enable_amp(cfg)
