@@ -9,7 +9,9 @@ over it unless a backend overrides it with a batched implementation (the
 torch-native 'torch' backend, :mod:`mmwsss.crf.torch_backend`).
 """
 from abc import ABCMeta, abstractmethod
-from typing import Optional
+import math
+import numbers
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -106,3 +108,30 @@ class PyDenseCRFBackend(CRFBackend):
         q = crf.inference(iterations)
         return np.asarray(q, dtype=np.float32).reshape(
             num_labels, height, width)
+
+
+def check_kernel(name: str, params: Optional[dict],
+                 keys: Tuple[str, ...]) -> Optional[dict]:
+    """A validated copy of a pairwise-kernel dict (None disables the
+    kernel); a malformed one raises a clear error. Shared by every backend
+    and the DenseCRF front end."""
+    if params is None:
+        return None
+    if not isinstance(params, dict):
+        raise TypeError(f'{name} kernel must be a dict with keys {keys} or '
+                        f'None, got {type(params).__name__}')
+    missing = [k for k in keys if k not in params]
+    unknown = [k for k in params if k not in keys]
+    if missing or unknown:
+        raise ValueError(f'{name} kernel needs exactly {keys}; missing '
+                         f'{missing}, unknown {unknown}')
+    for key in keys:
+        value = params[key]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f'{name}.{key} must be a real number, got '
+                            f'{value!r}')
+        if not math.isfinite(value):
+            raise ValueError(f'{name}.{key} must be finite, got {value}')
+        if key != 'compat' and not value > 0:
+            raise ValueError(f'{name}.{key} must be > 0, got {value}')
+    return dict(params)

@@ -33,7 +33,7 @@ from typing import Mapping, Optional, Tuple, Union
 import numpy as np
 import torch
 
-from .backends import CRF_BACKENDS, CRFBackend
+from .backends import CRF_BACKENDS, CRFBackend, check_kernel
 from .unary import (unary_from_labels, unary_from_labels_tensor,
                     unary_from_probs, unary_from_probs_tensor)
 
@@ -65,23 +65,6 @@ def crf_preset(name: str) -> dict:
         raise KeyError(f'unknown CRF preset {name!r}; '
                        f'choose from {sorted(_PRESETS)}')
     return copy.deepcopy(_PRESETS[name])
-
-
-def _check_kernel(name: str, params: Optional[dict],
-                  keys: tuple) -> Optional[dict]:
-    """Validate a pairwise-kernel dict; None disables the kernel."""
-    if params is None:
-        return None
-    params = dict(params)
-    missing = [k for k in keys if k not in params]
-    unknown = [k for k in params if k not in keys]
-    if missing or unknown:
-        raise ValueError(f'{name} kernel needs exactly {keys}; missing '
-                         f'{missing}, unknown {unknown}')
-    for key in keys:
-        if not params[key] > 0 and key != 'compat':
-            raise ValueError(f'{name}.{key} must be > 0, got {params[key]}')
-    return params
 
 
 class DenseCRF:
@@ -125,8 +108,8 @@ class DenseCRF:
         self.backend: CRFBackend = backend_cls(**backend_kwargs)
         self.iterations = int(iterations)
         self.scale_factor = float(scale_factor)
-        self.gaussian = _check_kernel('gaussian', gaussian, ('sxy', 'compat'))
-        self.bilateral = _check_kernel('bilateral', bilateral,
+        self.gaussian = check_kernel('gaussian', gaussian, ('sxy', 'compat'))
+        self.bilateral = check_kernel('bilateral', bilateral,
                                        ('sxy', 'srgb', 'compat'))
 
     @classmethod

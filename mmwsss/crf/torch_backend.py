@@ -46,14 +46,12 @@ Inference runs under ``torch.no_grad``. Determinism: CPU results are bitwise
 reproducible. On CUDA the splat/slice are cuSPARSE products whose
 reproducibility across runs is not guaranteed to the last bit.
 """
-import math
-import numbers
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import numpy as np
 import torch
 
-from .backends import CRF_BACKENDS, CRFBackend
+from .backends import CRF_BACKENDS, CRFBackend, check_kernel
 from .permutohedral import PermutohedralLattice
 
 
@@ -65,30 +63,6 @@ def _grid_features(height: int, width: int, sxy: float,
         torch.arange(width, device=device, dtype=torch.float32),
         indexing='ij')
     return torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1) / sxy
-
-
-def _check_kernel(name: str, params: Optional[dict],
-                  keys: Tuple[str, ...]) -> None:
-    """Raise a clear error for a malformed kernel dict (None = disabled)."""
-    if params is None:
-        return
-    if not isinstance(params, dict):
-        raise TypeError(f'{name} kernel must be a dict with keys {keys} or '
-                        f'None, got {type(params).__name__}')
-    missing = [k for k in keys if k not in params]
-    unknown = [k for k in params if k not in keys]
-    if missing or unknown:
-        raise ValueError(f'{name} kernel needs exactly {keys}; missing '
-                         f'{missing}, unknown {unknown}')
-    for key in keys:
-        value = params[key]
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f'{name}.{key} must be a real number, got '
-                            f'{value!r}')
-        if not math.isfinite(value):
-            raise ValueError(f'{name}.{key} must be finite, got {value}')
-        if key != 'compat' and not value > 0:
-            raise ValueError(f'{name}.{key} must be > 0, got {value}')
 
 
 class _Kernel:
@@ -225,8 +199,8 @@ class TorchCRFBackend(CRFBackend):
                 iterations, (int, np.integer)) or iterations < 0:
             raise ValueError(f'iterations must be an int >= 0, got '
                              f'{iterations!r}')
-        _check_kernel('gaussian', gaussian, ('sxy', 'compat'))
-        _check_kernel('bilateral', bilateral, ('sxy', 'srgb', 'compat'))
+        check_kernel('gaussian', gaussian, ('sxy', 'compat'))
+        check_kernel('bilateral', bilateral, ('sxy', 'srgb', 'compat'))
 
     @staticmethod
     def _kernels(images: torch.Tensor, gaussian: Optional[dict],

@@ -45,6 +45,25 @@ def _fill(template: str, image_id: int, suffix: str) -> str:
     return name if osp.splitext(name)[1] else name + suffix
 
 
+def check_name_templates(**templates: str) -> None:
+    """Fail early, naming the argument, on a template ``_fill`` rejects."""
+    for key, template in templates.items():
+        try:
+            _fill(template, 0, '')
+        except (KeyError, IndexError, ValueError) as e:
+            raise ValueError(f'{key}={template!r} must be a format '
+                             f'string using {{id}} ({e})') from e
+
+
+def parse_coco_id(token: str, where: str) -> int:
+    """Integer image id of a list entry (``000000000009``, ``9`` or
+    ``COCO_train2014_000000000009.jpg``); ``where`` names file:line."""
+    match = _TRAILING_DIGITS.search(osp.splitext(osp.basename(token))[0])
+    if match is None:
+        raise ValueError(f'{where}: {token!r} is not a COCO image id')
+    return int(match.group(1))
+
+
 def _norm(name: str) -> str:
     return re.sub(r'[\s_-]+', '', str(name).lower())
 
@@ -98,13 +117,9 @@ class COCO14ClsDataset(WSSSDataset):
                  cls_labels_file: str = 'cls_labels_coco.npy',
                  include_crowd: bool = True,
                  **kwargs) -> None:
-        for key, template in (('img_name_template', img_name_template),
-                              ('seg_name_template', seg_name_template)):
-            try:
-                _fill(template, 0, '')
-            except (KeyError, IndexError, ValueError) as e:
-                raise ValueError(f'{key}={template!r} must be a format '
-                                 f'string using {{id}} ({e})') from e
+        check_name_templates(
+            img_name_template=img_name_template,
+            seg_name_template=seg_name_template)
         prefix = dict(self.DEFAULT_PREFIX)
         prefix.update(data_prefix or {})
         self.img_name_template = img_name_template
@@ -121,14 +136,9 @@ class COCO14ClsDataset(WSSSDataset):
     def _read_ann_file(self) -> List[dict]:
         entries = []
         for lineno, line in self._read_ann_lines():
-            token = line.split()[0]
-            stem = osp.splitext(osp.basename(token))[0]
-            match = _TRAILING_DIGITS.search(stem)
-            if match is None:
-                raise ValueError(f'{self.ann_file}:{lineno}: {token!r} is '
-                                 'not a COCO image id')
-            entries.append(
-                dict(img_id=f'{int(match.group(1)):012d}', _lineno=lineno))
+            image_id = parse_coco_id(line.split()[0],
+                                     f'{self.ann_file}:{lineno}')
+            entries.append(dict(img_id=f'{image_id:012d}', _lineno=lineno))
         return entries
 
     def _img_name(self, entry: dict) -> str:

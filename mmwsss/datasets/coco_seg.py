@@ -12,7 +12,8 @@ import mmengine
 from mmseg.datasets import BaseSegDataset
 
 from mmwsss.registry import DATASETS
-from .coco import _TRAILING_DIGITS, COCO14_CLASSES, COCO14_PALETTE, _fill
+from .coco import (COCO14_CLASSES, COCO14_PALETTE, _fill, check_name_templates,
+                   parse_coco_id)
 
 
 @DATASETS.register_module()
@@ -48,13 +49,9 @@ class COCO14SegDataset(BaseSegDataset):
                  img_suffix: str = '.jpg',
                  seg_map_suffix: str = '.png',
                  **kwargs) -> None:
-        for key, template in (('img_name_template', img_name_template),
-                              ('seg_name_template', seg_name_template)):
-            try:
-                _fill(template, 0, '')
-            except (KeyError, IndexError, ValueError) as e:
-                raise ValueError(f'{key}={template!r} must be a format '
-                                 f'string using {{id}} ({e})') from e
+        check_name_templates(
+            img_name_template=img_name_template,
+            seg_name_template=seg_name_template)
         self.img_name_template = img_name_template
         self.seg_name_template = seg_name_template
         super().__init__(
@@ -76,13 +73,8 @@ class COCO14SegDataset(BaseSegDataset):
             line = line.strip()
             if not line or line.startswith('#'):
                 continue
-            token = line.split()[0]
-            match = _TRAILING_DIGITS.search(
-                osp.splitext(osp.basename(token))[0])
-            if match is None:
-                raise ValueError(f'{self.ann_file}:{lineno}: {token!r} is '
-                                 'not a COCO image id')
-            ids.append(int(match.group(1)))
+            ids.append(
+                parse_coco_id(line.split()[0], f'{self.ann_file}:{lineno}'))
         return ids
 
     def load_data_list(self) -> List[dict]:
