@@ -1,13 +1,32 @@
 """Shared fixtures: a tiny synthetic VOC-layout data set and a tiny CAM
 model config (real code paths, 32-64 px images)."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
 import sys
+from types import ModuleType
 
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def load_tool(name: str) -> ModuleType:
+    """Import ``tools/{name}.py`` as the module ``tool_{name}``.
+
+    It is registered in ``sys.modules`` so worker processes can unpickle
+    the tool's job objects, and imported once: a second import would make
+    the first module's classes unpicklable.
+    """
+    if f'tool_{name}' in sys.modules:
+        return sys.modules[f'tool_{name}']
+    spec = importlib.util.spec_from_file_location(
+        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def tiny_backbone(base: int = 8) -> dict:

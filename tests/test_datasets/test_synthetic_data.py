@@ -1,6 +1,5 @@
 """The synthetic VOC-layout generator and loading its output."""
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -14,6 +13,7 @@ from mmwsss.datasets import (SYNTHETIC_CLASSES, SYNTHETIC_PALETTE,
 from mmwsss.datasets.base import read_mask_values
 from mmwsss.datasets.synthetic import ignore_band
 from mmwsss.datasets.voc import parse_voc_objects
+from tests.conftest import load_tool
 
 PARAMS = dict(num_train=16, num_val=6, image_size=(32, 56), seed=3)
 METAINFO = dict(classes=SYNTHETIC_CLASSES, palette=SYNTHETIC_PALETTE)
@@ -191,12 +191,7 @@ def test_classes_txt_as_metainfo(synth):
 
 
 def load_cli():
-    path = osp.join(osp.dirname(osp.dirname(osp.dirname(
-        osp.abspath(__file__)))), 'tools', 'generate_synthetic.py')
-    spec = importlib.util.spec_from_file_location('generate_synthetic', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    return load_tool('generate_synthetic').main
 
 
 def test_cli(tmp_path, capsys):

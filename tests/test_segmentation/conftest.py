@@ -1,30 +1,17 @@
 """Pseudo-masks for the segmentation tests, made by the project's own tools:
 CAM files (``save_cam``) drawn from the synthetic GT masks, turned into PNGs
 by ``tools/make_pseudo_masks.py``."""
-import importlib.util
 import os.path as osp
-import sys
-from types import ModuleType
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from mmwsss.inference.cam_io import cam_path, save_cam
-from tests.conftest import REPO
+from tests.conftest import REPO, load_tool
 
 TINY_CONFIG = osp.join(REPO, 'configs', 'segmentation',
                        'deeplabv3plus_tiny_synthetic.py')
-
-
-def load_tool(name: str) -> ModuleType:
-    """Import ``tools/{name}.py`` as a module."""
-    spec = importlib.util.spec_from_file_location(
-        f'seg_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def read_png(path: str) -> np.ndarray:

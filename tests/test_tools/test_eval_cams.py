@@ -1,5 +1,3 @@
-import importlib.util
-import sys
 import json
 import os
 import os.path as osp
@@ -10,13 +8,9 @@ from PIL import Image
 
 from mmwsss.evaluation import CAMIoUMetric
 from mmwsss.inference.cam_io import cam_path, load_cam, save_cam
+from tests.conftest import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'tool_eval_cams', osp.join(ROOT, 'tools', 'eval_cams.py'))
-tool = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = tool  # worker processes unpickle its job objects
-spec.loader.exec_module(tool)
+tool = load_tool('eval_cams')
 
 CONFIG = """
 default_scope = 'mmwsss'

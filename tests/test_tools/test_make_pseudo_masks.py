@@ -1,5 +1,3 @@
-import importlib.util
-import sys
 import os
 import os.path as osp
 
@@ -8,18 +6,8 @@ import pytest
 from PIL import Image
 
 from mmwsss.inference.cam_io import cam_path, save_cam
+from tests.conftest import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    # registered, so worker processes can unpickle the tool's job objects
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 tool = load_tool('make_pseudo_masks')

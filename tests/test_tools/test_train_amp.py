@@ -1,23 +1,14 @@
 """tools/train.py --amp converts single and multi-optimizer configs."""
-import importlib.util
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
-from tests.conftest import REPO
-
-
-def _train_module():
-    spec = importlib.util.spec_from_file_location(
-        'mmwsss_train_tool', osp.join(REPO, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import REPO, load_tool
 
 
 def test_amp_converts_every_optimizer_wrapper():
-    enable_amp = _train_module().enable_amp
+    enable_amp = load_tool('train').enable_amp
     single = Config.fromfile(
         osp.join(REPO, 'configs', 'cam', 'cam_tiny_synthetic.py'))
     enable_amp(single)
@@ -34,7 +25,7 @@ def test_amp_converts_every_optimizer_wrapper():
 
 
 def test_amp_rejects_unknown_wrapper_types():
-    enable_amp = _train_module().enable_amp
+    enable_amp = load_tool('train').enable_amp
     cfg = Config(dict(optim_wrapper=dict(type='ApexOptimWrapper',
                                          optimizer=dict(type='SGD'))))
     with pytest.raises(ValueError, match='ApexOptimWrapper'):
