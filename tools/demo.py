@@ -1,17 +1,22 @@
-"""The mmwsss demo: the pipeline on the embedded synthetic data set, on CPU.
+"""The mmwsss demo: the whole P-NOC pipeline on the embedded synthetic data
+set, on CPU.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--data-root data/synthetic]
                          [--fresh]
 
-Stages (each prints the command it runs, and is skipped when its output
-exists, so an interrupted demo resumes):
-  1. generate the synthetic VOC-layout data set;
-  2. train the vanilla CAM classifier (configs/cam/cam_tiny_synthetic.py);
-  3. infer its TTA CAMs on the train split and evaluate them (best
-     threshold swept against GT, and the config's fixed one);
-  4. train P-NOC (configs/pnoc/pnoc_tiny_synthetic.py) from the vanilla
-     checkpoint, infer and evaluate its CAMs;
-  5. write CAM overlay images; print a table of both.
+1. ``tools/generate_synthetic.py`` writes a deterministic synthetic data set
+   in VOC layout;
+2. ``tools/run_pipeline.py configs/pipelines/pnoc_synthetic.py`` runs every
+   stage with tiny models (vanilla CAM → P-NOC → CAMs → C²AM-H → saliency
+   refinement → affinity labels → AffinityNet → random walk → pseudo-masks
+   → DeepLabV3+, and the same DeepLabV3+ on the true masks);
+3. ``tools/visualize_cams.py`` draws P-NOC CAM overlays into
+   ``{work_dir}/overlays``;
+4. a table of every stage's mIoU is printed (and saved as
+   ``{work_dir}/results.md``).
+
+Stages whose outputs exist are skipped, so an interrupted demo resumes;
+``--fresh`` starts over.
 """
 import argparse
 import json
@@ -21,58 +26,82 @@ import shutil
 import subprocess
 import sys
 import time
+from typing import Dict, List, Optional, Tuple
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CAM_CONFIG = 'configs/cam/cam_tiny_synthetic.py'
-PNOC_CONFIG = 'configs/pnoc/pnoc_tiny_synthetic.py'
+PIPELINE = 'configs/pipelines/pnoc_synthetic.py'
+
+# (row label, metrics file, mIoU key, note kind); keys with a '.' index
+# nested summaries (tools/eval_saliency.py prints one per protocol).
+ROWS: List[Tuple[str, str, str, Optional[str]]] = [
+    ('CAMs, vanilla classifier', 'vanilla_cams', 'cam/mIoU', 'threshold'),
+    ('CAMs, P-NOC (priors)', 'cams', 'cam/mIoU', 'threshold'),
+    ('priors + C²AM-H saliency (bg = 1 − s)', 'saliency',
+     'cams_saliency.cams_saliency/mIoU', None),
+    ('priors + refined saliency (bg = 1 − s)', 'saliency_refine',
+     'cams_saliency.cams_saliency/mIoU', None),
+    ('C²AM-H saliency, binary fg/bg', 'saliency', 'saliency.saliency/mIoU',
+     'saliency'),
+    ('refined saliency, binary fg/bg', 'saliency_refine',
+     'saliency.saliency/mIoU', 'saliency'),
+    ('affinity labels (labelled pixels only)', 'affinity_labels',
+     'mask/mIoU', 'coverage'),
+    ('random walk', 'rw', 'cam/mIoU', 'threshold'),
+    ('pseudo-masks (random walk + CRF)', 'pseudo_masks', 'mask/mIoU', None),
+    ('DeepLabV3+ on the pseudo-masks (val)', 'segmentation', 'mIoU', None),
+    ('DeepLabV3+ on the true masks (val, ceiling)', 'supervised', 'mIoU',
+     None),
+]
 
 
-def run(cmd: list, log: list) -> str:
-    """Run a stage command from the repo root, streaming its output; stop
-    the demo on failure. Returns the last line (tools print a JSON summary
-    there)."""
+def lookup(metrics: dict, key: str):
+    """``metrics[key]``, following '.'-separated nested keys."""
+    value = metrics
+    for part in key.split('.'):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def run(cmd: List[str]) -> None:
     printable = ' '.join(cmd).replace(sys.executable, 'python')
     print(f'\n$ {printable}', flush=True)
-    start = time.time()
-    last = ''
-    with subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True) as proc:
-        for line in proc.stdout:
-            print(line, end='', flush=True)
-            if line.strip():
-                last = line.strip()
-    if proc.returncode != 0:
-        sys.exit(f'demo: stage failed (exit {proc.returncode}): '
-                 f'{printable}')
-    log.append((printable, time.time() - start))
-    return last
+    if subprocess.call(cmd, cwd=ROOT) != 0:
+        sys.exit(f'demo: failed: {printable}')
 
 
-def train(config: str, work: str, options: list, log: list) -> str:
-    """Train unless ``work`` holds a finished run; return its checkpoint."""
-    marker = osp.join(ROOT, work, 'last_checkpoint')
-    if osp.exists(marker):
-        print(f'\n[skip] {config} already trained ({work})')
-    else:
-        run([sys.executable, 'tools/train.py', config, '--work-dir', work,
-             '--cfg-options', *options], log)
-    with open(marker) as f:
-        return f.read().strip()
+def results_table(metrics: Dict[str, dict]) -> str:
+    """Markdown table of the stages that have metrics."""
+    lines = ['| stage | mIoU (%) | note |', '|---|---|---|']
+    for label, name, key, note_kind in ROWS:
+        m = metrics.get(name) or {}
+        value = lookup(m, key)
+        if value is None:
+            continue
+        note = ''
+        if note_kind == 'threshold':
+            note = f"best background threshold {m['cam/best_threshold']:.2f}"
+            if m.get('cam/mIoU@fixed') is not None:
+                note += f"; {m['cam/mIoU@fixed']:.2f} at the fixed one"
+        elif note_kind == 'saliency':
+            best = lookup(m, 'saliency.saliency/best_threshold')
+            note = '' if best is None else f'best threshold {best:.2f}'
+        elif note_kind == 'coverage':
+            note = f"{m['mask/coverage']:.1f} % of the pixels labelled"
+        lines.append(f'| {label} | {value:.2f} | {note} |')
+    return '\n'.join(lines)
 
 
-def cams_and_miou(config: str, checkpoint: str, work: str, options: list,
-                  log: list) -> dict:
-    """Infer train-split CAMs, evaluate them, return the metrics."""
-    py = sys.executable
-    cams = f'{work}/cams_train'
-    run([py, 'tools/infer_cams.py', config, checkpoint, '--out-dir', cams,
-         '--split', 'train', '--work-dir', f'{work}/infer',
-         '--cfg-options', *options], log)
-    last = run([py, 'tools/eval_cams.py', config, '--cam-dir', cams,
-                '--split', 'train', '--curve-out',
-                f'{work}/cam_curve_train.json', '--cfg-options', *options],
-               log)
-    return json.loads(last)
+def load_metrics(work: str) -> Dict[str, dict]:
+    folder = osp.join(ROOT, work, 'metrics')
+    out = {}
+    if osp.isdir(folder):
+        for name in os.listdir(folder):
+            if name.endswith('.json'):
+                with open(osp.join(folder, name)) as f:
+                    out[name[:-5]] = json.load(f)
+    return out
 
 
 def main() -> None:
@@ -88,43 +117,31 @@ def main() -> None:
     work = args.work_dir
     if args.fresh and osp.isdir(osp.join(ROOT, work)):
         shutil.rmtree(osp.join(ROOT, work))
-    os.makedirs(osp.join(ROOT, work), exist_ok=True)
-    data_opt = [f'train_dataloader.dataset.data_root={args.data_root}',
-                f'test_dataloader.dataset.data_root={args.data_root}']
-    log: list = []
-    t0 = time.time()
-
+    # One thread per process: the tiny models gain nothing from more, and
+    # on a busy 2-core machine competing OpenMP threads cost 5-20x.
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    start = time.time()
     run([py, 'tools/generate_synthetic.py', args.data_root, '--num-train',
-         str(args.num_train), '--num-val', str(args.num_val), '--seed', '0'],
-        log)
-
-    cam_dir = f'{work}/cam'
-    ckpt = train(CAM_CONFIG, cam_dir, data_opt, log)
-    results = {'vanilla CAM': cams_and_miou(CAM_CONFIG, ckpt, cam_dir,
-                                            data_opt, log)}
-
-    pnoc_dir = f'{work}/pnoc'
-    pnoc_opt = data_opt + [f'model.noc_checkpoint={ckpt}',
-                           f'model.generator.pretrained={ckpt}']
-    pnoc_ckpt = train(PNOC_CONFIG, pnoc_dir, pnoc_opt, log)
-    results['P-NOC'] = cams_and_miou(PNOC_CONFIG, pnoc_ckpt, pnoc_dir,
-                                     pnoc_opt, log)
-    for config, path in ((CAM_CONFIG, cam_dir), (PNOC_CONFIG, pnoc_dir)):
-        run([py, 'tools/visualize_cams.py', config, '--cam-dir',
-             f'{path}/cams_train', '--out-dir', f'{path}/overlays',
-             '--split', 'train', '--num', '12', '--cfg-options', *data_opt],
-            log)
-
-    print('\n==== demo done in {:.0f} s ===='.format(time.time() - t0))
-    for cmd, secs in log:
-        print(f'{secs:7.1f} s  {cmd[:110]}')
-    print('\nCAM mIoU (%) on the synthetic train split '
-          f'({args.data_root}):')
-    print(f'{"stage":<14}{"best thr (oracle)":>20}{"fixed thr":>12}')
-    for name, m in results.items():
-        best = f"{m['cam/mIoU']:.2f} @ {m['cam/best_threshold']:.2f}"
-        print(f'{name:<14}{best:>20}{m.get("cam/mIoU@fixed", float("nan")):>12.2f}')
-    print(f'overlays: {cam_dir}/overlays, {pnoc_dir}/overlays')
+         str(args.num_train), '--num-val', str(args.num_val), '--seed', '0'])
+    run([py, 'tools/run_pipeline.py', PIPELINE, '--data-root',
+         args.data_root, '--work-dir', work])
+    run([py, 'tools/visualize_cams.py', 'configs/cam/cam_tiny_synthetic.py',
+         '--cam-dir', f'{work}/cams/train_aug', '--out-dir',
+         f'{work}/overlays', '--split', 'train', '--num', '12',
+         '--cfg-options', f'test_dataloader.dataset.data_root={args.data_root}'])
+    table = results_table(load_metrics(work))
+    with open(osp.join(ROOT, work, 'results.md'), 'w') as f:
+        f.write(table + '\n')
+    print(f'\n==== demo done in {time.time() - start:.0f} s ====')
+    timings = osp.join(ROOT, work, '.stages')
+    for name in sorted(os.listdir(timings),
+                       key=lambda n: os.path.getmtime(osp.join(timings, n))):
+        with open(osp.join(timings, name)) as f:
+            info = json.load(f)
+        print(f'{info["seconds"]:7.1f} s  {info["stage"]}')
+    print(f'\nmIoU on the synthetic set ({args.data_root}; CAMs, saliency '
+          'and pseudo-masks on the train split, segmentation on val):')
+    print(table)
 
 
 if __name__ == '__main__':

@@ -44,6 +44,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--crf-gt-prob', type=float, default=0.7,
         help='CRF label confidence')
+    parser.add_argument(
+        '--crf-iterations', type=int,
+        help='mean-field iterations (default: the preset\'s; the P-NOC '
+        'random-walk pseudo-masks use 1)')
     parser.add_argument('--img-dir', help='image folder (needed by --crf)')
     parser.add_argument('--img-suffix', default='.jpg', help='image suffix')
     parser.add_argument(
@@ -93,7 +97,11 @@ class PseudoMaskJob:
         self.cam_dir = args.cam_dir
         self.out_dir = args.out_dir
         self.threshold = args.threshold
-        self.crf = dict(preset=args.crf_preset) if args.crf else None
+        self.crf = None
+        if args.crf:
+            self.crf = dict(preset=args.crf_preset)
+            if args.crf_iterations is not None:
+                self.crf['iterations'] = args.crf_iterations
         self.gt_prob = args.crf_gt_prob
         self.img_dir = args.img_dir
         self.img_suffix = args.img_suffix

@@ -1,13 +1,22 @@
 """Test (evaluate) a checkpoint, MMSeg-style.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
-                         [--show-dir DIR] [--tta] [--cfg-options ...]
+                         [--show-dir DIR] [--tta] [--crf [PRESET]]
+                         [--crf-backend pydensecrf|torch]
+                         [--cfg-options ...]
+
+``--crf`` refines the (TTA-averaged) softmax with a dense CRF before the
+argmax (:class:`mmwsss.models.segmentors.CRFSegTTAModel`; DeepLab-v2
+parameters by default, the reference's final-stage post-processing).
 """
 import argparse
+import json
+import numbers
 import os
 import os.path as osp
 
 import mmwsss  # noqa: F401  isort:skip
+import numpy as np
 import torch.distributed as dist
 from mmengine.config import DictAction
 from mmengine.runner import Runner
@@ -28,6 +37,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--wait-time', type=float, default=2)
     parser.add_argument('--tta', action='store_true',
                         help='use the config\'s tta_model / tta_pipeline')
+    parser.add_argument(
+        '--crf', nargs='?', const='deeplab_v2', metavar='PRESET',
+        help='dense-CRF post-processing with this DenseCRF preset '
+        '(default deeplab_v2)')
+    parser.add_argument(
+        '--crf-backend', default='pydensecrf', choices=['pydensecrf', 'torch'],
+        help='dense-CRF backend for --crf')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
@@ -35,6 +51,37 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
+
+
+def single_aug_pipeline(pipeline: list) -> list:
+    """A test pipeline as a one-augmentation TTA pipeline (for --crf
+    without --tta): the loading step, then every other transform in
+    ``TestTimeAug``."""
+    return [
+        pipeline[0],
+        dict(type='TestTimeAug', transforms=[[t] for t in pipeline[1:]])
+    ]
+
+
+def use_tta_model(cfg, args: argparse.Namespace) -> None:
+    """Wrap ``cfg.model`` in the TTA model (--tta) and/or the CRF
+    post-processor (--crf)."""
+    if args.tta:
+        if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
+            raise KeyError('--tta needs `tta_model` and `tta_pipeline` in '
+                           'the config')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        tta_model = dict(cfg.tta_model)
+    else:
+        cfg.test_dataloader.dataset.pipeline = single_aug_pipeline(
+            cfg.test_dataloader.dataset.pipeline)
+        tta_model = dict(type='SegTTAModel')
+    if args.crf:
+        tta_model.update(
+            type='mmwsss.CRFSegTTAModel',
+            crf=dict(preset=args.crf, backend=args.crf_backend))
+    tta_model['module'] = cfg.model
+    cfg.model = tta_model
 
 
 def main() -> None:
@@ -51,13 +98,8 @@ def main() -> None:
         hooks.visualization.draw = True
         hooks.visualization.wait_time = args.wait_time
         cfg.visualizer.save_dir = args.show_dir
-    if args.tta:
-        if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
-            raise KeyError('--tta needs `tta_model` and `tta_pipeline` in '
-                           'the config')
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-        cfg.tta_model.module = cfg.model
-        cfg.model = cfg.tta_model
+    if args.tta or args.crf:
+        use_tta_model(cfg, args)
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
@@ -65,7 +107,11 @@ def main() -> None:
     own_pg = setup_cpu_distributed(cfg, args.launcher)
     register_all_modules(init_default_scope=False)
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    metrics = runner.test()
+    if runner.rank == 0:
+        # last line: a JSON summary for scripts (tools/run_pipeline.py)
+        print(json.dumps({k: float(v) for k, v in (metrics or {}).items()
+                          if isinstance(v, (numbers.Number, np.generic))}))
     if own_pg and dist.is_initialized():
         dist.destroy_process_group()
 

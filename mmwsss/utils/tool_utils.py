@@ -28,6 +28,10 @@ def select_split(cfg: Config, split: Optional[str],
 
     Configs declare their named splits once, e.g.
     ``data_splits = dict(train='ImageSets/Segmentation/train.txt', ...)``.
+    A split is a list file (``ann_file``) or, where splits also differ in
+    their folders (COCO's ``train2014``/``val2014``), a dict of dataset
+    fields, e.g. ``dict(ann_file=..., data_prefix=..., img_name_template=...)``,
+    merged into the dataset config.
     """
     if split is None:
         return
@@ -35,7 +39,10 @@ def select_split(cfg: Config, split: Optional[str],
     if split not in splits:
         raise KeyError(f'unknown split "{split}"; the config declares '
                        f'data_splits {sorted(splits) or "(none)"}')
-    cfg[loader_key].dataset.ann_file = splits[split]
+    fields = splits[split]
+    if isinstance(fields, str):
+        fields = dict(ann_file=fields)
+    cfg[loader_key].dataset.update(dict(fields))
 
 
 def check_checkpoint(path: str) -> None:

@@ -10,14 +10,19 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
+from mmwsss.inference.cam_io import save_cam
 from tests.conftest import REPO
 
-# mmwsss-scope configs; configs/segmentation/ stays in stock MMSeg's scope
-# and is covered by tests/test_segmentation.
+# mmwsss-scope configs; configs/segmentation/ and the saliency-refinement
+# segmentors (configs/c2am/saliency_refine_*) stay in stock MMSeg's scope
+# and are covered by tests/test_segmentation and tests/test_saliency;
+# configs/pipelines/ are not model configs (tests/test_pipeline).
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
                          recursive=True)
-    if '_base_' not in p and osp.join('configs', 'segmentation') not in p)
+    if '_base_' not in p and osp.join('configs', 'segmentation') not in p
+    and osp.join('configs', 'pipelines') not in p
+    and not osp.basename(p).startswith('saliency_refine'))
 HEAVY = ('rs269', 'r50')  # big backbones: build once, skip forward
 
 
@@ -38,9 +43,19 @@ def test_config_builds(path, tmp_path):
     model.init_weights()  # no file is read: every weight path is None
     if hasattr(model, 'generator'):
         model = model.generator
-    assert model.num_classes == len(
-        cfg.test_dataloader.dataset.get('metainfo', {}).get(
-            'classes', [None] * (model.num_classes + 1))) - 1
+    # class-agnostic models (C²AM) have no num_classes
+    num_classes = getattr(model, 'num_classes', None)
+    if num_classes is not None:
+        assert num_classes == len(
+            cfg.test_dataloader.dataset.get('metainfo', {}).get(
+                'classes', [None] * (num_classes + 1))) - 1
+
+    # transforms reading stored CAMs (C²AM-H hints) get a CAM file here
+    for t in cfg.train_dataloader.dataset.pipeline:
+        if 'cam_dir' in t:
+            t.cam_dir = str(tmp_path)
+    save_cam(osp.join(str(tmp_path), 'x.npz'),
+             np.full((1, 60, 80), 0.5, np.float32), [1])
 
     pipeline = Compose([TRANSFORMS.build(t) for t in
                         cfg.train_dataloader.dataset.pipeline])
@@ -50,11 +65,13 @@ def test_config_builds(path, tmp_path):
     results = dict(
         img_path=img_path, img_id='x', seg_fields=[], seg_map_path=None,
         reduce_zero_label=False,
-        gt_label=np.eye(model.num_classes, dtype=np.float32)[0])
+        gt_label=np.eye(num_classes or 3, dtype=np.float32)[0])
     packed = pipeline(results)
     crop = cfg.crop_size
     assert tuple(packed['inputs'].shape) == (3, *crop)
-    assert packed['data_samples'].gt_label.shape == (model.num_classes, )
+    assert packed['data_samples'].gt_label.shape == (num_classes or 3, )
+    if any('cam_dir' in t for t in cfg.train_dataloader.dataset.pipeline):
+        assert packed['data_samples'].gt_cam_hint.shape == tuple(crop)
 
 
 def test_stock_mmseg_registry_sees_mmwsss_via_custom_imports():

@@ -1,9 +1,12 @@
 """The tiny DeepLabV3+ trains on pseudo-masks made by our tools
 (tools/train.py, 2 CPU iterations) and is evaluated with stock IoUMetric and
 SegTTAModel through tools/test.py."""
+import json
 import os
 import os.path as osp
 import re
+
+import pytest
 
 from tests.conftest import run_tool
 from .conftest import TINY_CONFIG
@@ -46,8 +49,21 @@ def test_train_then_test_with_tta(synthetic_root, pseudo_masks, tmp_path,
     ])
     match = re.search(r'Iter\(test\).*mIoU: ([\d.]+)', log)
     assert match and 0 <= float(match.group(1)) <= 100
+    # the JSON summary line (read by tools/run_pipeline.py)
+    summary = json.loads([line for line in log.splitlines()
+                          if line.startswith('{"')][-1])
+    assert summary['mIoU'] == pytest.approx(float(match.group(1)), abs=0.01)
     with open(osp.join(synthetic_root, 'ImageSets', 'Segmentation',
                        'val.txt')) as f:
         val_ids = [line.strip() for line in f if line.strip()]
     assert sorted(os.listdir(pred_dir)) == sorted(f'{i}.png'
                                                   for i in val_ids)
+    # dense-CRF post-processing without TTA (one-augmentation pipeline)
+    crf_dir = str(tmp_path / 'pred_crf')
+    log = run_tool([
+        'tools/test.py', TINY_CONFIG, ckpt, '--crf', '--out', crf_dir,
+        '--work-dir', str(tmp_path / 'test_crf'), '--cfg-options', *loaders
+    ])
+    match = re.search(r'Iter\(test\).*mIoU: ([\d.]+)', log)
+    assert match and 0 <= float(match.group(1)) <= 100
+    assert sorted(os.listdir(crf_dir)) == sorted(os.listdir(pred_dir))

@@ -5,7 +5,16 @@
 dataset_type = 'COCO14ClsDataset'
 data_root = 'data/coco14'
 crop_size = (640, 640)
-data_splits = dict(train='train2014.txt', val='val2014.txt')
+# A split names its list and its folders (tools: --split train|val).
+data_splits = dict(
+    train=dict(
+        ann_file='train2014.txt',
+        data_prefix=dict(img_path='train2014', seg_map_path='coco_seg_anno'),
+        img_name_template='COCO_train2014_{:012d}'),
+    val=dict(
+        ann_file='val2014.txt',
+        data_prefix=dict(img_path='val2014', seg_map_path='coco_seg_anno'),
+        img_name_template='COCO_val2014_{:012d}'))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -29,9 +38,7 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        ann_file=data_splits['train'],
-        data_prefix=dict(img_path='train2014', seg_map_path='coco_seg_anno'),
-        img_name_template='COCO_train2014_{:012d}',
+        **data_splits['train'],
         label_source='mask',
         skip_background_only=True,
         pipeline=train_pipeline))
@@ -43,9 +50,7 @@ test_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        ann_file=data_splits['val'],
-        data_prefix=dict(img_path='val2014', seg_map_path='coco_seg_anno'),
-        img_name_template='COCO_val2014_{:012d}',
+        **data_splits['val'],
         label_source='mask',
         skip_background_only=True,
         pipeline=test_pipeline))

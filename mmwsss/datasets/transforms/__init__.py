@@ -1,9 +1,13 @@
 """Data transforms of mmwsss (registered in ``mmwsss.registry.TRANSFORMS``)."""
+from .cam_loading import LoadCAMHint, LoadCAMs
 from .formatting import PackWSSSInputs
 from .loading import LoadOptionalAnnotations
-from .processing import RandomCropPad, RandomRescale, RandomResizeLongSide
+from .label_mapping import RemapLabels
+from .processing import (FixedResize, RandomCropPad, RandomRescale,
+                         RandomResizeLongSide)
 
 __all__ = [
     'PackWSSSInputs', 'LoadOptionalAnnotations', 'RandomCropPad',
-    'RandomRescale', 'RandomResizeLongSide'
+    'RandomRescale', 'RandomResizeLongSide', 'FixedResize', 'LoadCAMs',
+    'LoadCAMHint', 'RemapLabels'
 ]

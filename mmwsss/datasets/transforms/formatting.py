@@ -1,6 +1,9 @@
 """Packing: image + multi-hot image-level label (+ GT mask when present)."""
+from typing import Sequence
+
 import numpy as np
 import torch
+from mmengine.structures import PixelData
 from mmseg.datasets.transforms import PackSegInputs
 
 from mmwsss.registry import TRANSFORMS
@@ -12,14 +15,19 @@ class PackWSSSInputs(PackSegInputs):
 
     The data sample gets ``gt_label`` (float tensor of length C, foreground
     classes only, multi-hot) and ``img_id`` in its metainfo; ``gt_sem_seg``
-    is packed when a mask was loaded.
+    is packed when a mask was loaded. Dense score maps (H×W or H×W×K
+    floats, e.g. the CAM hints of ``LoadCAMs``/``LoadCAMHint``) named in
+    ``map_keys`` become ``PixelData`` fields of the same name (K×H×W).
     """
 
     def __init__(self,
                  meta_keys=('img_path', 'seg_map_path', 'img_id', 'ori_shape',
                             'img_shape', 'pad_shape', 'scale_factor', 'flip',
-                            'flip_direction', 'reduce_zero_label')) -> None:
+                            'flip_direction', 'reduce_zero_label'),
+                 map_keys: Sequence[str] = ('gt_cam_hint', 'gt_cams')
+                 ) -> None:
         super().__init__(meta_keys=meta_keys)
+        self.map_keys = tuple(map_keys)
 
     def transform(self, results: dict) -> dict:
         packed = super().transform(results)
@@ -27,4 +35,11 @@ class PackWSSSInputs(PackSegInputs):
             label = np.asarray(results['gt_label'], np.float32)
             packed['data_samples'].set_data(
                 dict(gt_label=torch.from_numpy(label.copy())))
+        for key in self.map_keys:
+            if results.get(key) is None:
+                continue
+            arr = np.asarray(results[key], np.float32)
+            arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+            packed['data_samples'].set_data(
+                {key: PixelData(data=torch.from_numpy(arr.copy()))})
         return packed

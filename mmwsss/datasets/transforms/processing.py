@@ -4,7 +4,9 @@ They follow the reference training recipe (P-NOC §2.5): a random resize of
 the long side, a flip (mmcv's ``RandomFlip``), then a random crop that places
 a smaller image at a random offset inside a mean-coloured canvas. Every
 transform keeps ``gt_seg_map`` (and other ``seg_fields``) aligned with the
-image; ignore padding is 255.
+image; ignore padding is 255. Floating-point seg fields (dense score maps
+such as the CAM hints of :class:`~mmwsss.datasets.transforms.LoadCAMs`) are
+resized bilinearly and padded with 0 instead.
 """
 import random
 from typing import Optional, Sequence, Tuple
@@ -20,16 +22,28 @@ from mmwsss.registry import TRANSFORMS
 IMAGENET_MEAN_BGR = (103.53, 116.28, 123.675)
 
 
+def is_score_map(array: np.ndarray) -> bool:
+    """Float seg fields are score maps (bilinear, pad 0), the others label
+    maps (nearest, pad ``seg_pad_val``)."""
+    return np.issubdtype(array.dtype, np.floating)
+
+
 def _resize_results(results: dict, new_hw: Tuple[int, int],
                     interpolation: str) -> dict:
-    """Resize ``img`` (``interpolation``) and every seg field (nearest)."""
+    """Resize ``img`` (``interpolation``) and every seg field (nearest for
+    label maps, bilinear for float score maps)."""
     h, w = results['img'].shape[:2]
     new_h, new_w = new_hw
     results['img'] = mmcv.imresize(
         results['img'], (new_w, new_h), interpolation=interpolation)
     for key in results.get('seg_fields', []):
-        results[key] = mmcv.imresize(
-            results[key], (new_w, new_h), interpolation='nearest')
+        seg = results[key]
+        out = mmcv.imresize(
+            seg, (new_w, new_h),
+            interpolation='bilinear' if is_score_map(seg) else 'nearest')
+        if out.ndim < seg.ndim:  # OpenCV drops a trailing channel of 1
+            out = out[..., None]
+        results[key] = out
     results['img_shape'] = (new_h, new_w)
     old = results.get('scale_factor', (1.0, 1.0))
     results['scale_factor'] = (old[0] * new_w / w, old[1] * new_h / h)
@@ -73,6 +87,34 @@ class RandomResizeLongSide(BaseTransform):
 
 
 @TRANSFORMS.register_module()
+class FixedResize(BaseTransform):
+    """Resize to a fixed (h, w), aspect ratio not kept.
+
+    The C²AM-H reference resizes every training image (and its hint map,
+    bilinearly) to a 515×515 square before the 448 crop.
+
+    Args:
+        size: (h, w) or a single int.
+        interpolation: image interpolation (mmcv name).
+    """
+
+    def __init__(self, size, interpolation: str = 'bilinear') -> None:
+        if isinstance(size, int):
+            size = (size, size)
+        if len(size) != 2 or min(size) <= 0:
+            raise ValueError(f'FixedResize: bad size {size}')
+        self.size = tuple(int(s) for s in size)
+        self.interpolation = interpolation
+
+    def transform(self, results: dict) -> dict:
+        return _resize_results(results, self.size, self.interpolation)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(size={self.size}, '
+                f'interpolation={self.interpolation})')
+
+
+@TRANSFORMS.register_module()
 class RandomRescale(BaseTransform):
     """Rescale by a factor drawn uniformly from ``ratio_range``.
 
@@ -106,19 +148,22 @@ class RandomCropPad(BaseTransform):
     the image placed at a random offset (the reference's ``RandomCrop``).
 
     The image becomes float32 when padding is needed, so the canvas holds
-    the exact mean colour (0 after normalisation). Seg fields pad with
-    ``seg_pad_val``.
+    the exact mean colour (0 after normalisation). Label seg fields pad
+    with ``seg_pad_val``, float score maps with ``score_pad_val``.
 
     Args:
         crop_size: (h, w) or a single int.
         img_pad_val: canvas colour in the image's channel order.
-        seg_pad_val: ignore value for seg fields.
+        seg_pad_val: ignore value for label seg fields.
+        score_pad_val: value for float score maps (the C²AM-H reference
+            pads its hints with 0: no hint).
     """
 
     def __init__(self,
                  crop_size,
                  img_pad_val: Sequence[float] = IMAGENET_MEAN_BGR,
-                 seg_pad_val: int = 255) -> None:
+                 seg_pad_val: int = 255,
+                 score_pad_val: float = 0.0) -> None:
         if isinstance(crop_size, int):
             crop_size = (crop_size, crop_size)
         if len(crop_size) != 2 or min(crop_size) <= 0:
@@ -126,6 +171,7 @@ class RandomCropPad(BaseTransform):
         self.crop_size = tuple(int(s) for s in crop_size)
         self.img_pad_val = tuple(float(v) for v in img_pad_val)
         self.seg_pad_val = seg_pad_val
+        self.score_pad_val = score_pad_val
 
     @staticmethod
     def _offsets(size: int, crop: int) -> Tuple[int, int]:
@@ -153,7 +199,9 @@ class RandomCropPad(BaseTransform):
             results['img'] = canvas
             for key in results.get('seg_fields', []):
                 seg = results[key]
-                out = np.full((ch, cw), self.seg_pad_val, seg.dtype)
+                pad = (self.score_pad_val
+                       if is_score_map(seg) else self.seg_pad_val)
+                out = np.full((ch, cw) + seg.shape[2:], pad, seg.dtype)
                 out[dy:dy + vh, dx:dx + vw] = seg[sy:sy + vh, sx:sx + vw]
                 results[key] = out
         results['img_shape'] = (ch, cw)

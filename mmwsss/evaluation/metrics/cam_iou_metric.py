@@ -36,6 +36,8 @@ from ..cam_utils import threshold_index
 
 PROTOCOL_SWEEP = 'best threshold swept against GT (oracle, as in papers)'
 PROTOCOL_FIXED = 'fixed threshold from config (no GT tuning)'
+PROTOCOL_MAP = 'per-pixel background map (e.g. 1 - saliency), no threshold'
+BACKGROUNDS = ('threshold', 'map')
 
 
 def _field(sample: dict, key: str) -> Optional[torch.Tensor]:
@@ -87,6 +89,12 @@ class CAMIoUMetric(BaseMetric):
     thresholded map with :meth:`DenseCRF.infer_labels` (one CRF per image and
     threshold: slow on a full sweep).
 
+    With ``background='map'`` the background score is not a constant but a
+    per-pixel map (H×W, e.g. ``1 − saliency``: the C²AM/P-NOC protocol of
+    combining saliency with CAMs): samples carry it as ``background`` (or
+    it is passed to :meth:`sample_areas`), each image gets one prediction
+    ``argmax([bg, cams])`` (ties → background) and nothing is swept.
+
     Args:
         num_classes: classes including background; default
             ``len(dataset_meta['classes'])``.
@@ -98,6 +106,8 @@ class CAMIoUMetric(BaseMetric):
             ``preset`` key, e.g. ``dict(preset='crf_label')``).
         crf_gt_prob: label confidence for the CRF unary.
         output_curve: JSON file receiving the per-threshold curve.
+        background: ``'threshold'`` (constant scores) or ``'map'`` (a
+            per-pixel background map; ``thresholds``/``threshold`` unset).
         collect_device: 'cpu' or 'gpu', for gathering results across ranks.
         prefix: prefix of the returned metric names.
         collect_dir: folder for CPU collection across ranks.
@@ -113,16 +123,26 @@ class CAMIoUMetric(BaseMetric):
                  crf: Optional[dict] = None,
                  crf_gt_prob: float = 0.7,
                  output_curve: Optional[str] = None,
+                 background: str = 'threshold',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = 'cam',
                  collect_dir: Optional[str] = None) -> None:
         super().__init__(
             collect_device=collect_device, prefix=prefix,
             collect_dir=collect_dir)
+        if background not in BACKGROUNDS:
+            raise ValueError(f'background must be one of {BACKGROUNDS}, got '
+                             f'{background!r}')
+        self.background = background
+        if background == 'map':
+            if thresholds or threshold is not None:
+                raise ValueError("background='map' takes no thresholds: the "
+                                 'background score is the per-pixel map')
+            thresholds = []
         sweep = sweep_thresholds() if thresholds is None else [
             round(float(t), 6) for t in thresholds
         ]
-        if not sweep and threshold is None:
+        if not sweep and threshold is None and background != 'map':
             raise ValueError('CAMIoUMetric needs a threshold sweep, a fixed '
                              'threshold, or both')
         self.sweep: List[float] = sweep
@@ -136,6 +156,11 @@ class CAMIoUMetric(BaseMetric):
         self.crf: Optional[DenseCRF] = build_dense_crf(crf)
         self.crf_gt_prob = crf_gt_prob
         self.output_curve = output_curve
+
+    @property
+    def num_levels(self) -> int:
+        """Predictions scored per image: one per threshold, or one."""
+        return 1 if self.background == 'map' else len(self.eval_thresholds)
 
     @property
     def num_classes(self) -> int:
@@ -166,17 +191,28 @@ class CAMIoUMetric(BaseMetric):
             image = None
             if self.crf is not None:
                 image = load_rgb(sample['img_path'])
+            background = None
+            if self.background == 'map':
+                background = _field(sample, 'background')
+                if background is None:
+                    raise KeyError(
+                        f"data sample of {sample.get('img_path', '?')} lacks "
+                        "'background', needed by background='map'")
             self.results.append(
                 self.sample_areas(
-                    cams, keys, gt, image, name=sample.get('img_path')))
+                    cams, keys, gt, image, name=sample.get('img_path'),
+                    background=background))
 
     def sample_areas(self,
                      cams: Union[np.ndarray, torch.Tensor],
                      keys: Union[np.ndarray, torch.Tensor],
                      gt: Union[np.ndarray, torch.Tensor],
                      image: Optional[np.ndarray] = None,
-                     name: Optional[str] = None) -> Dict[str, torch.Tensor]:
-        """Areas of one image for every threshold.
+                     name: Optional[str] = None,
+                     background: Union[None, np.ndarray, torch.Tensor] = None
+                     ) -> Dict[str, torch.Tensor]:
+        """Areas of one image for every threshold (or for the background
+        map).
 
         Args:
             cams: K×H×W CAMs in [0, 1].
@@ -184,6 +220,8 @@ class CAMIoUMetric(BaseMetric):
             gt: H×W (or 1×H×W) ground-truth class ids.
             image: H×W×3 uint8 RGB, needed when a CRF is configured.
             name: image name used in error messages.
+            background: H×W per-pixel background score; required by, and
+                only allowed with, ``background='map'``.
 
         Returns:
             ``dict(classes=(k,) int64, areas=(T, 4, k) int64)``: the classes
@@ -213,9 +251,23 @@ class CAMIoUMetric(BaseMetric):
             if tuple(image.shape[:2]) != tuple(gt.shape):
                 raise ValueError(f'{name}: image size {image.shape[:2]} != '
                                  f'CAM size {tuple(gt.shape)}')
+        if (background is None) == (self.background == 'map'):
+            raise ValueError(f"{name}: a background map is needed with (and "
+                             f"only with) background='map', metric has "
+                             f'{self.background!r}')
+        levels = self.eval_thresholds
+        if background is not None:
+            background = _as_tensor(background, cams.device).float()
+            if background.ndim == 3 and background.shape[0] == 1:
+                background = background[0]
+            if tuple(background.shape) != tuple(gt.shape):
+                raise ValueError(f'{name}: background size '
+                                 f'{tuple(background.shape)} != GT size '
+                                 f'{tuple(gt.shape)}')
+            levels = [background]
         score, index = fg_max_and_index(cams)
         areas = []
-        for thr in self.eval_thresholds:
+        for thr in levels:
             idx = threshold_index(score, index, thr)
             if self.crf is not None and len(keys):
                 refined = self.crf.infer_labels(
@@ -245,13 +297,22 @@ class CAMIoUMetric(BaseMetric):
             return {}
         num_classes = self.num_classes
         total = torch.zeros(
-            len(self.eval_thresholds), 4, num_classes, dtype=torch.float64)
+            self.num_levels, 4, num_classes, dtype=torch.float64)
         for rec in records:
             total[:, :, rec['classes']] += rec['areas'].double()
         per_thr = [self._threshold_metrics(t_areas) for t_areas in total]
 
         metrics: Dict[str, float] = {}
         tables = []
+        if self.background == 'map':
+            summary = per_thr[0]
+            metrics.update(
+                mIoU=summary['mIoU'],
+                mIoU_fg=summary['mIoU_fg'],
+                mPrecision=summary['mPrecision'],
+                mRecall=summary['mRecall'],
+                aAcc=summary['aAcc'])
+            tables.append((PROTOCOL_MAP, 0))
         if self.sweep:
             sweep_ids = [self.eval_thresholds.index(t) for t in self.sweep]
             scores = [per_thr[i]['mIoU_raw'] for i in sweep_ids]
@@ -319,6 +380,9 @@ class CAMIoUMetric(BaseMetric):
         """Print the curve, the protocol lines and per-class tables."""
         curve = ', '.join(f'{t:g}: {m["mIoU"]:.2f}'
                           for t, m in zip(self.eval_thresholds, per_thr))
+        if self.background == 'map':
+            curve = f'background map: {per_thr[0]["mIoU"]:.2f}'
+
         print_log(f'CAM mIoU over {num_images} images with ground truth; '
                   f'curve (threshold: mIoU) {curve}', logger='current')
         names = self._class_names()
@@ -346,7 +410,9 @@ class CAMIoUMetric(BaseMetric):
         curve = dict(
             protocol=dict(
                 sweep=PROTOCOL_SWEEP if self.sweep else None,
-                fixed=PROTOCOL_FIXED if self.fixed is not None else None),
+                fixed=PROTOCOL_FIXED if self.fixed is not None else None,
+                background_map=(PROTOCOL_MAP
+                                if self.background == 'map' else None)),
             num_images=num_images,
             classes=self._class_names(),
             thresholds=self.eval_thresholds,

@@ -1,4 +1,5 @@
 """Losses of mmwsss."""
+from .contrastive import SimMaxLoss, SimMinLoss
 from .multilabel import MultiLabelSoftMarginLoss
 
-__all__ = ['MultiLabelSoftMarginLoss']
+__all__ = ['MultiLabelSoftMarginLoss', 'SimMaxLoss', 'SimMinLoss']

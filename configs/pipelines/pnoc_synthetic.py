@@ -1,0 +1,31 @@
+# The whole P-NOC pipeline on the embedded synthetic set with tiny models:
+# the README demo (tools/demo.py), on CPU.
+#   python tools/run_pipeline.py configs/pipelines/pnoc_synthetic.py \
+#       --data-root data/synthetic --work-dir work_dirs/demo
+# With no ImageNet weights here, the vanilla classifier (trained from
+# scratch) initialises the other backbones (generator, AffinityNet).
+_base_ = ['./pnoc_voc.py']
+data_root = 'data/synthetic'
+# no val CAMs: nothing downstream uses them here
+splits = dict(_delete_=True, train='train_aug', eval='train')
+stages = dict(
+    vanilla=dict(config='configs/cam/cam_tiny_synthetic.py'),
+    pnoc=dict(config='configs/pnoc/pnoc_tiny_synthetic.py',
+              generator_from_vanilla=True),
+    # also score the vanilla CAMs: P-NOC vs its baseline
+    cams=dict(compare_vanilla=True),
+    c2am=dict(config='configs/c2am/c2am_h_tiny_synthetic.py',
+              backbone_from_vanilla=True),
+    saliency_refine=dict(config='configs/c2am/saliency_refine_tiny_synthetic.py'),
+    affinity_labels=dict(workers=2),
+    affinity=dict(config='configs/affinity/affinitynet_tiny_synthetic.py',
+                  backbone_from_vanilla=True),
+    # the background threshold of the random-walk maps' best mIoU on the
+    # train split (its GT-swept evaluation): the walked tiny CAMs peak far
+    # below the reference's 0.3
+    pseudo_masks=dict(threshold='best', workers=2),
+    segmentation=dict(
+        config='configs/segmentation/deeplabv3plus_tiny_synthetic.py',
+        tta=False, crf=False, backbone_from_vanilla=True),
+    supervised=dict(seg_map_path='SegmentationClassAug'),
+)

@@ -1,0 +1,321 @@
+"""AffinityNet: the IRN-style class-boundary network of the random-walk stage
+(P-NOC spec §8.3–8.5; *not* PSA's AffinityNet).
+
+A frozen ResNet-style backbone gives five stage features (stem after the
+max-pool, layer1..layer4); each goes through a 1×1 conv to 32 channels,
+GroupNorm, an upsampling to stride 4 and a ReLU; the concatenation is mapped
+by a 1×1 conv to one boundary logit per stride-4 pixel. Affinities between
+pixels within ``radius`` are ``1 − max(σ(boundary))`` along the path joining
+them (:func:`edge_to_affinity`) and are trained with :class:`AffinityLoss`
+against pairs of an affinity-label map (:func:`pair_labels`).
+
+Differences from the reference: the reference's HEAD crashes (its backbone
+returns 4 stages, the network unpacks 5) and hard-codes the stem width; here
+the stages come from :func:`resnet_stages` and every channel count and
+stride is read from the backbone. Path indices are not buffers (the
+reference stores them in the state dict, tied to one input size): they are
+built once per map size with :func:`get_path_index`.
+"""
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.logging import print_log
+from mmengine.model import BaseModel
+from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.structures import BaseDataElement
+
+from mmwsss.models.utils.weights import load_backbone_weights
+from mmwsss.registry import MODELS
+from .backbone_stages import resnet_stages
+from .path_index import edge_to_affinity, get_path_index, pair_labels
+
+DEFAULT_TEST_CFG = dict(
+    image_size=512,  # inputs smaller than this are zero-padded (right/bottom)
+    flip=True,  # average the boundary logits of the image and its flip
+)
+#: Input side of the dry run that reads the stage channels and strides.
+PROBE_SIZE = 64
+
+
+def edge_branch(in_channels: int, channels: int, groups: int,
+                scale: int) -> nn.Sequential:
+    """Conv1×1 (no bias) → GroupNorm → [bilinear ×scale] → ReLU."""
+    layers = [
+        nn.Conv2d(in_channels, channels, 1, bias=False),
+        nn.GroupNorm(groups, channels)
+    ]
+    if scale > 1:
+        layers.append(
+            nn.Upsample(
+                scale_factor=scale, mode='bilinear', align_corners=False))
+    layers.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+def downsample_labels(labels: torch.Tensor,
+                      size: Tuple[int, int]) -> torch.Tensor:
+    """Nearest-neighbour resize of ``(B, 1, H, W)`` label maps to ``size``,
+    sampling pixel centres as PIL's ``NEAREST`` (the reference's
+    ``ResizeMask``): 512 → 128 keeps rows/columns 2, 6, 10, ..."""
+    out = F.interpolate(labels.float(), size=size, mode='nearest-exact')
+    return out[:, 0].long()
+
+
+@MODELS.register_module()
+class AffinityNet(BaseModel):
+    """Class-boundary network trained on affinity labels.
+
+    Args:
+        backbone: backbone config; any ResNet-style backbone whose stem ends
+            with a ``maxpool`` module followed by ``layer1``..``layer4``
+            (mmpretrain/mmseg ``ResNet``/``ResNeSt``, mmseg ``TIMMBackbone``
+            with a timm ``resnet*``/``resnest*``). It is frozen: eval mode,
+            no gradients, features detached.
+        num_classes: foreground classes C; label values must lie in 0..C or
+            be ``ignore_index`` (catches a label folder of another data set).
+        radius: search radius of the training affinities, in stride-4
+            pixels (reference 10 on 128×128 maps).
+        channels: channels of each edge branch (reference 32).
+        gn_groups: GroupNorm groups of each branch (reference 4).
+        loss: affinity loss config.
+        ignore_index: unlabelled pixels of the affinity labels.
+        pretrained: local weights file for the backbone, loaded in
+            ``init_weights``: ImageNet weights (the reference), or, with
+            ``pretrained_prefix``, any mmwsss checkpoint. A CAMClassifier
+            checkpoint with an mmpretrain/mmseg backbone also loads without
+            a prefix (its ``backbone.`` keys are recognised).
+        pretrained_prefix: key prefix of the backbone tensors inside
+            ``pretrained`` (``'backbone.'`` for a CAMClassifier checkpoint,
+            ``'generator.backbone.'`` for P-NOC); they are stripped and must
+            cover the whole backbone. None: an ImageNet-style file read by
+            :func:`load_backbone_weights`.
+        data_preprocessor: e.g. ``SegDataPreProcessor``.
+        test_cfg: ``image_size`` and ``flip`` of :meth:`predict_edges`.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 num_classes: int,
+                 radius: int = 10,
+                 channels: int = 32,
+                 gn_groups: int = 4,
+                 loss: dict = dict(type='AffinityLoss'),
+                 ignore_index: int = 255,
+                 pretrained: Optional[str] = None,
+                 pretrained_prefix: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if num_classes < 1:
+            raise ValueError(f'num_classes must be >= 1, got {num_classes}')
+        if radius < 2:
+            raise ValueError(f'radius must be >= 2, got {radius}')
+        unknown = set(test_cfg or {}) - set(DEFAULT_TEST_CFG)
+        if unknown:
+            raise KeyError(f'unknown AffinityNet test_cfg keys {unknown}; '
+                           f'valid: {sorted(DEFAULT_TEST_CFG)}')
+        self.test_cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
+        self.num_classes = num_classes
+        self.radius = int(radius)
+        self.ignore_index = ignore_index
+        self.pretrained = pretrained
+        self.pretrained_prefix = pretrained_prefix
+
+        self.backbone = MODELS.build(backbone)
+        self.backbone.requires_grad_(False)
+        self.backbone.eval()
+        in_channels, scales = self._probe_stages()
+        self.stage_channels = in_channels
+        self.stage_scales = scales
+        self.edge_branches = nn.ModuleList(
+            edge_branch(c, channels, gn_groups, s)
+            for c, s in zip(in_channels, scales))
+        self.edge_classifier = nn.Conv2d(
+            channels * len(in_channels), 1, 1, bias=True)
+        self.loss_aff = MODELS.build(loss)
+
+    # ---------------------------------------------------------------- set-up
+    def _probe_stages(self) -> Tuple[List[int], List[int]]:
+        """Channels and upsampling factors (stride / stem stride) of the 5
+        stages, from one forward pass of a small zero image."""
+        with torch.no_grad():
+            feats = resnet_stages(self.backbone,
+                                  torch.zeros(1, 3, PROBE_SIZE, PROBE_SIZE))
+        channels = [int(f.shape[1]) for f in feats]
+        base = feats[0].shape[-1]
+        scales = []
+        for name, f in zip(('stem', 'layer1', 'layer2', 'layer3', 'layer4'),
+                           feats):
+            ratio = base / f.shape[-1]
+            if ratio < 1 or abs(ratio - round(ratio)) > 1e-6:
+                raise ValueError(
+                    f'{name} of {type(self.backbone).__name__} has width '
+                    f'{f.shape[-1]} for a stem of {base}: stages must be '
+                    'the stem size divided by an integer')
+            scales.append(int(round(ratio)))
+        return channels, scales
+
+    def train(self, mode: bool = True) -> 'AffinityNet':
+        """Set the edge layers' mode; the backbone always stays in eval."""
+        super().train(mode)
+        self.backbone.eval()
+        return self
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if not self.pretrained:
+            return
+        if self.pretrained_prefix is None:
+            load_backbone_weights(self.backbone, self.pretrained,
+                                  'model.pretrained')
+        else:
+            self._load_prefixed_backbone()
+
+    def _load_prefixed_backbone(self) -> None:
+        """Load ``pretrained_prefix``-ed tensors of a full checkpoint."""
+        path, prefix = self.pretrained, self.pretrained_prefix
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'backbone checkpoint "{path}" (config key `model.pretrained`)'
+                ' does not exist; train the CAM stage first or fix the path')
+        ckpt = _load_checkpoint(path, map_location='cpu')
+        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) \
+            else ckpt
+        sub = {
+            k[len(prefix):]: v
+            for k, v in state.items() if k.startswith(prefix)
+        }
+        own = self.backbone.state_dict()
+        missing = sorted(set(own) - set(sub))
+        bad = [k for k in own if k in sub and sub[k].shape != own[k].shape]
+        if missing or bad:
+            raise KeyError(
+                f'"{path}" with model.pretrained_prefix={prefix!r} does not '
+                f'fit the backbone: {len(missing)} tensors missing (e.g. '
+                f'{missing[:3]}), {len(bad)} of another shape (e.g. '
+                f'{bad[:3]}); is it a checkpoint of this backbone, and is the '
+                'prefix right?')
+        self.backbone.load_state_dict(
+            {k: v
+             for k, v in sub.items() if k in own}, strict=True)
+        print_log(
+            f'loaded {len(own)} backbone tensors from {path} '
+            f'(prefix {prefix!r})', logger='current')
+
+    # --------------------------------------------------------------- forward
+    def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """The 5 frozen, detached stage features."""
+        with torch.no_grad():
+            feats = resnet_stages(self.backbone, inputs)
+        return tuple(f.detach() for f in feats)
+
+    def forward_edges(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Boundary logits ``(B, 1, h, w)`` at the stem's stride (4)."""
+        feats = self.extract_feat(inputs)
+        height, width = feats[0].shape[-2:]
+        edges = [
+            branch(f)[..., :height, :width]
+            for branch, f in zip(self.edge_branches, feats)
+        ]
+        return self.edge_classifier(torch.cat(edges, dim=1))
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[list] = None,
+                mode: str = 'tensor') -> Union[Dict, list, torch.Tensor]:
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.forward_edges(inputs)
+        raise ValueError(f'unknown mode "{mode}" (loss, predict, tensor)')
+
+    # ------------------------------------------------------------------ loss
+    def stride4_labels(self, data_samples: Sequence[BaseDataElement],
+                       size: Tuple[int, int]) -> torch.Tensor:
+        """``(B, h, w)`` int64 affinity labels resized (nearest) to the
+        boundary map, checked against ``num_classes``."""
+        if not data_samples or any('gt_sem_seg' not in ds
+                                   for ds in data_samples):
+            names = [
+                ds.metainfo.get('img_path', '?') for ds in data_samples or []
+                if 'gt_sem_seg' not in ds
+            ]
+            raise KeyError(
+                'AffinityNet training needs the affinity label of every '
+                f'image (gt_sem_seg), missing for {names[:3]}; point '
+                '`train_dataloader.dataset.data_prefix.seg_map_path` at the '
+                'tools/make_affinity_labels.py output and load it with '
+                '(Optional)LoadAnnotations')
+        labels = torch.stack([ds.gt_sem_seg.data for ds in data_samples])
+        labels = downsample_labels(labels, size)
+        bad = (labels > self.num_classes) & (labels != self.ignore_index)
+        if bool(bad.any()):
+            raise ValueError(
+                f'affinity label value {int(labels[bad][0])} is neither a '
+                f'class index (0..{self.num_classes}) nor ignore_index '
+                f'({self.ignore_index}); are the labels made for this data '
+                'set?')
+        return labels
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: Sequence[BaseDataElement]) -> dict:
+        logits = self.forward_edges(inputs)
+        size = tuple(logits.shape[-2:])
+        labels = self.stride4_labels(data_samples, size).to(logits.device)
+        path_index = get_path_index(self.radius, size)
+        affinities = edge_to_affinity(torch.sigmoid(logits), path_index)
+        src, dst = pair_labels(labels, path_index)
+        return self.loss_aff(affinities, src, dst)
+
+    # ------------------------------------------------------------- inference
+    def predict_edges(self,
+                      inputs: torch.Tensor,
+                      image_size: Optional[int] = None) -> torch.Tensor:
+        """Boundary probabilities ``(B, 1, ⌈H/4⌉, ⌈W/4⌉)`` (spec §8.5
+        ``get_edge``).
+
+        The image and its horizontal flip go through the network in one
+        batch, each zero-padded right/bottom to at least ``image_size``
+        (``test_cfg.image_size`` by default; the inputs are normalised, so
+        0 is the mean colour); the logits are cropped to the image, the
+        flipped ones flipped back, the pair averaged, then the sigmoid.
+
+        Args:
+            inputs: ``(B, 3, H, W)`` normalised images.
+            image_size: minimum padded side.
+        """
+        if inputs.dim() != 4:
+            raise ValueError(f'inputs must be (B, 3, H, W), got '
+                             f'{tuple(inputs.shape)}')
+        size = self.test_cfg['image_size'] if image_size is None \
+            else image_size
+        batch, height, width = inputs.shape[0], *inputs.shape[-2:]
+        x = torch.cat([inputs, inputs.flip(-1)]) if self.test_cfg['flip'] \
+            else inputs
+        x = F.pad(x, (0, max(width, size) - width, 0,
+                      max(height, size) - height))
+        out_h, out_w = -(-height // 4), -(-width // 4)
+        with torch.no_grad():
+            logits = self.forward_edges(x)[..., :out_h, :out_w]
+        if self.test_cfg['flip']:
+            logits = logits[:batch] / 2 + logits[batch:].flip(-1) / 2
+        return torch.sigmoid(logits)
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[list] = None) -> list:
+        """Attach ``edges`` (1×⌈h/4⌉×⌈w/4⌉ boundary probabilities of each
+        image's unpadded ``img_shape``) to the data samples."""
+        if data_samples is None:
+            data_samples = [BaseDataElement() for _ in range(len(inputs))]
+        edges = self.predict_edges(inputs)
+        for i, ds in enumerate(data_samples):
+            h, w = ds.metainfo.get('img_shape', inputs.shape[-2:])[:2]
+            ds.set_data(dict(edges=edges[i, :, :-(-h // 4), :-(-w // 4)]))
+        return data_samples
