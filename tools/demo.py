@@ -128,7 +128,8 @@ def main() -> None:
     run([py, 'tools/visualize_cams.py', 'configs/cam/cam_tiny_synthetic.py',
          '--cam-dir', f'{work}/cams/train_aug', '--out-dir',
          f'{work}/overlays', '--split', 'train', '--num', '12',
-         '--cfg-options', f'test_dataloader.dataset.data_root={args.data_root}'])
+         '--cfg-options',
+         f'test_dataloader.dataset.data_root={args.data_root}'])
     table = results_table(load_metrics(work))
     with open(osp.join(ROOT, work, 'results.md'), 'w') as f:
         f.write(table + '\n')

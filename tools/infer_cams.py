@@ -11,7 +11,6 @@ shard the images across processes.
 """
 import argparse
 import os
-import os.path as osp
 
 import mmwsss  # noqa: F401  isort:skip
 import torch.distributed as dist
@@ -24,8 +23,8 @@ from mmengine.runner import Runner
 from mmwsss.compat import setup_cpu_distributed
 from mmwsss.inference.cam_io import cam_path
 from mmwsss.models.utils.weights import load_model_checkpoint
-from mmwsss.registry import DATASETS
-from mmwsss.utils.tool_utils import check_checkpoint, load_config, select_split
+from mmwsss.utils.tool_utils import (check_checkpoint, load_config,
+                                     pending_indices, select_split)
 
 
 def parse_args() -> argparse.Namespace:
@@ -47,19 +46,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def pending_indices(dataset_cfg: dict, out_dir: str) -> tuple:
-    """(indices without a CAM file, dataset size)."""
-    dataset = DATASETS.build(dataset_cfg)
-    todo = []
-    for i in range(len(dataset)):
-        info = dataset.get_data_info(i)
-        img_id = info.get('img_id') or osp.splitext(
-            osp.basename(info['img_path']))[0]
-        if not osp.exists(cam_path(out_dir, img_id)):
-            todo.append(i)
-    return todo, len(dataset)
-
-
 def main() -> None:
     args = parse_args()
     check_checkpoint(args.checkpoint)
@@ -73,7 +59,9 @@ def main() -> None:
     if args.overwrite:
         todo, total = None, None
     else:
-        todo, total = pending_indices(dataset_cfg.to_dict(), args.out_dir)
+        todo, total = pending_indices(
+            dataset_cfg.to_dict(),
+            lambda img_id: cam_path(args.out_dir, img_id))
         print_log(f'{total - len(todo)}/{total} images already have CAMs in '
                   f'{args.out_dir}; {len(todo)} to infer', logger='current')
         if not todo:

@@ -17,9 +17,8 @@ skipped; writes are atomic; distributed launches shard the images.
 """
 import argparse
 import os
-import os.path as osp
 import sys
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import mmwsss  # noqa: F401  isort:skip
 import torch.distributed as dist
@@ -32,8 +31,8 @@ from mmengine.runner import Runner
 from mmwsss.compat import setup_cpu_distributed
 from mmwsss.inference.saliency import saliency_path
 from mmwsss.models.utils.weights import load_model_checkpoint
-from mmwsss.registry import DATASETS
-from mmwsss.utils.tool_utils import check_checkpoint, load_config, select_split
+from mmwsss.utils.tool_utils import (check_checkpoint, load_config,
+                                     pending_indices, select_split)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -55,19 +54,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def pending_indices(dataset_cfg: dict, out_dir: str) -> Tuple[list, int]:
-    """(indices without a saliency file, dataset size)."""
-    dataset = DATASETS.build(dataset_cfg)
-    todo = []
-    for i in range(len(dataset)):
-        info = dataset.get_data_info(i)
-        img_id = info.get('img_id') or osp.splitext(
-            osp.basename(info['img_path']))[0]
-        if not osp.exists(saliency_path(out_dir, str(img_id))):
-            todo.append(i)
-    return todo, len(dataset)
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
@@ -83,7 +69,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     dataset_cfg = cfg.test_dataloader.dataset
     dataset_cfg.pop('indices', None)
     if not args.overwrite:
-        todo, total = pending_indices(dataset_cfg.to_dict(), args.out_dir)
+        todo, total = pending_indices(
+            dataset_cfg.to_dict(),
+            lambda img_id: saliency_path(args.out_dir, img_id))
         print_log(f'{total - len(todo)}/{total} images already have '
                   f'saliency maps in {args.out_dir}; {len(todo)} to infer',
                   logger='current')

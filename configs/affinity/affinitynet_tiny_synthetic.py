@@ -17,7 +17,7 @@ _base_ = [
     '../_base_/schedules/affinity_3e.py',
     '../_base_/default_runtime.py',
 ]
-vanilla_checkpoint = 'work_dirs/demo/cam/epoch_20.pth'
+vanilla_checkpoint = 'work_dirs/demo/vanilla/epoch_20.pth'
 label_dir = 'SegmentationClassAffinity'
 model = dict(
     type='AffinityNet',

@@ -1,10 +1,10 @@
 # Tiny C²AM-H on the synthetic set (the demo's saliency stage): the tiny
 # C²AM plus hints from the vanilla CAM demo's train_aug CAMs
 # (tools/infer_cams.py configs/cam/cam_tiny_synthetic.py ... --split
-# train_aug --out-dir work_dirs/demo/cam/cams_train_aug). Other CAMs:
+# train_aug --out-dir work_dirs/demo/cams/train_aug). Other CAMs:
 #   --cfg-options train_dataloader.dataset.pipeline.1.cam_dir=DIR
 _base_ = ['./c2am_tiny_synthetic.py']
-hint_cam_dir = 'work_dirs/demo/cam/cams_train_aug'
+hint_cam_dir = 'work_dirs/demo/cams/train_aug'
 model = dict(
     hint=dict(
         _delete_=True,  # the base's hint is None

@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/schedules/c2am_10e.py',
     '../_base_/default_runtime.py',
 ]
-vanilla_checkpoint = 'work_dirs/demo/cam/epoch_20.pth'
+vanilla_checkpoint = 'work_dirs/demo/vanilla/epoch_20.pth'
 model = dict(pretrained=vanilla_checkpoint)
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -2,14 +2,14 @@
 # down to the synthetic set: the tiny DeepLabV3+ of
 # configs/segmentation/deeplabv3plus_tiny_synthetic.py with 2 classes,
 # trained on the demo's pseudo-saliency masks, inferred on train_aug.
-# 135 iterations of batch 16 = 9 epochs of the 240 train_aug images
+# 90 iterations of batch 16 = 6 epochs of the 240 train_aug images
 # (PoolNet's epoch count), ~50 s on 2 CPU cores.
 _base_ = ['../segmentation/deeplabv3plus_tiny_synthetic.py']
 custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
 data_root = 'data/synthetic'
 pseudo_saliency_dir = 'SaliencyPseudo'
 crop_size = (64, 64)
-max_iters = 135
+max_iters = 90
 saliency_metainfo = dict(
     classes=('background', 'salient'), palette=[[0, 0, 0], [255, 255, 255]])
 data_splits = dict(

@@ -1,14 +1,14 @@
 # The VOC pseudo-mask recipe (deeplabv3plus_r101_voc_pseudo.py) scaled down
 # to the embedded synthetic set: a slim ResNet-18 (16 base channels,
 # OS8; from scratch or a CAM classifier's backbone), BN instead of SyncBN (which has no CPU kernel), 64 px
-# crops, batch 16, 180 iterations (12 epochs of the 240 train_aug images).
+# crops, batch 16, 150 iterations (10 epochs of the 240 train_aug images).
 # For CPU runs and the tests.
 _base_ = ['./deeplabv3plus_r101_voc_pseudo.py']
 
 data_root = 'data/synthetic'
 pseudo_mask_dir = 'SegmentationClassPseudo'
 crop_size = (64, 64)
-max_iters = 180
+max_iters = 150
 norm_cfg = dict(type='BN', requires_grad=True)
 synthetic_metainfo = dict(
     classes=('background', 'kite', 'boat', 'cup', 'leaf', 'star', 'fish'),

@@ -1,7 +1,7 @@
 """Helpers shared by the command-line tools in ``tools/``."""
 import os
 import os.path as osp
-from typing import Optional
+from typing import Callable, List, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -30,8 +30,8 @@ def select_split(cfg: Config, split: Optional[str],
     ``data_splits = dict(train='ImageSets/Segmentation/train.txt', ...)``.
     A split is a list file (``ann_file``) or, where splits also differ in
     their folders (COCO's ``train2014``/``val2014``), a dict of dataset
-    fields, e.g. ``dict(ann_file=..., data_prefix=..., img_name_template=...)``,
-    merged into the dataset config.
+    fields, e.g. ``dict(ann_file=..., data_prefix=...,
+    img_name_template=...)``, merged into the dataset config.
     """
     if split is None:
         return
@@ -55,3 +55,25 @@ def check_checkpoint(path: str) -> None:
 def ensure_dir(path: str) -> str:
     os.makedirs(path, exist_ok=True)
     return path
+
+
+def info_id(info: dict) -> str:
+    """Image id of a dataset entry: its ``img_id``, else the image file's
+    name without the suffix."""
+    img_id = info.get('img_id') or osp.splitext(osp.basename(
+        info['img_path']))[0]
+    return str(img_id)
+
+
+def pending_indices(dataset_cfg: dict, out_file: Callable[[str], str]
+                    ) -> Tuple[List[int], int]:
+    """(indices of the entries whose output ``out_file(img_id)`` does not
+    exist yet, dataset size): what a resumable per-image tool still has to
+    do."""
+    from mmwsss.registry import DATASETS
+    dataset = DATASETS.build(dataset_cfg)
+    todo = [
+        i for i in range(len(dataset))
+        if not osp.exists(out_file(info_id(dataset.get_data_info(i))))
+    ]
+    return todo, len(dataset)

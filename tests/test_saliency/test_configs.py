@@ -60,7 +60,7 @@ def test_c2am_h_coco_and_plain_c2am():
 def test_tiny_configs_share_the_vanilla_checkpoint_key():
     for name in ('c2am_tiny_synthetic.py', 'c2am_h_tiny_synthetic.py'):
         cfg = load(name)
-        assert cfg.model.pretrained == 'work_dirs/demo/cam/epoch_20.pth'
+        assert cfg.model.pretrained == 'work_dirs/demo/vanilla/epoch_20.pth'
 
 
 @pytest.mark.parametrize('name', REFINE)

@@ -84,20 +84,23 @@ def test_saliency_maps_are_full_size_grey_pngs(saliency_run, synthetic_root,
         grey = read_png(osp.join(sal, f'{img_id}.png'))
         assert grey.shape == image_size(synthetic_root, img_id)
         assert grey.max() == 255  # max-normalised
-    # resumable: only a deleted map is pending
-    tool = load_tool('infer_saliency')
+    # resumable: only a deleted map is pending (shared helper)
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     init_default_scope('mmwsss')
     cfg = Config.fromfile(C2AM_H)
     ds = cfg.test_dataloader.dataset
     ds.update(data_root=synthetic_root, ann_file=cfg.data_splits.train_aug)
-    assert tool.pending_indices(ds.to_dict(), sal)[0] == []
+    from mmwsss.inference.saliency import saliency_path
+    from mmwsss.utils.tool_utils import pending_indices
+    assert pending_indices(ds.to_dict(),
+                           lambda i: saliency_path(sal, i))[0] == []
     import shutil
     copy = str(tmp_path / 'sal')
     shutil.copytree(sal, copy)  # the shared maps stay complete
     os.remove(osp.join(copy, f'{names[3]}.png'))
-    todo, total = tool.pending_indices(ds.to_dict(), copy)
+    todo, total = pending_indices(ds.to_dict(),
+                                  lambda i: saliency_path(copy, i))
     assert len(todo) == 1 and total == len(names)
 
 
