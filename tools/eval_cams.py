@@ -134,24 +134,14 @@ class SampleJob:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    from mmengine.registry import init_default_scope
-
-    from mmwsss.registry import DATASETS
-    from mmwsss.utils.tool_utils import load_config, select_split
+    from mmwsss.utils.tool_utils import build_split_dataset, missing_files
 
     try:
-        cfg = load_config(args.config, args.cfg_options)
-        select_split(cfg, args.split, args.split_key)
+        cfg, dataset = build_split_dataset(args.config, args.cfg_options,
+                                           args.split, args.split_key)
     except (FileNotFoundError, KeyError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    init_default_scope(cfg.get('default_scope', 'mmwsss'))
-    loader_cfg = cfg.get(args.split_key)
-    if not loader_cfg or 'dataset' not in loader_cfg:
-        print(f'error: {args.config} has no {args.split_key}.dataset',
-              file=sys.stderr)
-        return 1
-    dataset = DATASETS.build(loader_cfg['dataset'])
     if getattr(dataset, 'reduce_zero_label', False):
         print('error: reduce_zero_label datasets are not supported: CAM '
               'keys assume class 0 is background', file=sys.stderr)
@@ -164,17 +154,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     metric.dataset_meta = dataset.metainfo
 
     items = dataset_items(dataset, args.cam_dir)
-    missing = [cam for _, cam, _, _ in items if not osp.isfile(cam)]
+    missing = missing_files([cam for _, cam, _, _ in items], 'CAM files')
     if missing:
-        shown = ', '.join(missing[:3]) + (' ...' if len(missing) > 3 else '')
-        print(f'error: {len(missing)} of {len(items)} CAM files missing '
-              f'({shown}); run tools/infer_cams.py for this split first',
-              file=sys.stderr)
+        print(f'error: {missing}; run tools/infer_cams.py for this split '
+              'first', file=sys.stderr)
         return 1
     num_gt = sum(1 for it in items if it[2] and osp.isfile(it[2]))
     print(f'split: {args.split_key} ({type(dataset).__name__}, '
           f'{len(items)} images, {num_gt} with GT; '
-          f"data_root={loader_cfg['dataset'].get('data_root')})")
+          f"data_root={cfg[args.split_key]['dataset'].get('data_root')})")
 
     job = SampleJob(metric)
     try:

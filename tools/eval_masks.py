@@ -55,20 +55,17 @@ def read_png(path: str, what: str) -> np.ndarray:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    from mmengine.registry import init_default_scope
     from mmseg.evaluation import IoUMetric
 
-    from mmwsss.registry import DATASETS
-    from mmwsss.utils.tool_utils import load_config, select_split
+    from mmwsss.utils.tool_utils import (build_split_dataset, info_id,
+                                         missing_files)
 
     try:
-        cfg = load_config(args.config, args.cfg_options)
-        select_split(cfg, args.split, args.split_key)
+        _, dataset = build_split_dataset(args.config, args.cfg_options,
+                                         args.split, args.split_key)
     except (FileNotFoundError, KeyError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    init_default_scope(cfg.get('default_scope', 'mmwsss'))
-    dataset = DATASETS.build(cfg[args.split_key]['dataset'])
     num_classes = len(dataset.metainfo['classes'])
     metric = IoUMetric(ignore_index=IGNORE)
     metric.dataset_meta = dataset.metainfo
@@ -76,17 +73,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     items = []
     for idx in range(len(dataset)):
         info = dataset.get_data_info(idx)
-        img_id = info.get('img_id') or osp.splitext(
-            osp.basename(info['img_path']))[0]
+        img_id = info_id(info)
         gt = info.get('seg_map_path')
         if gt and osp.isfile(gt):
             items.append((img_id, osp.join(args.mask_dir, f'{img_id}.png'),
                           gt))
-    missing = [m for _, m, _ in items if not osp.isfile(m)]
+    missing = missing_files([m for _, m, _ in items], 'masks')
     if missing:
-        print(f'error: {len(missing)} of {len(items)} masks missing '
-              f'({", ".join(missing[:3])}{" ..." if len(missing) > 3 else ""})'
-              '; make them for this split first', file=sys.stderr)
+        print(f'error: {missing}; make them for this split first',
+              file=sys.stderr)
         return 1
     if not items:
         print('error: no image of the split has a GT mask', file=sys.stderr)

@@ -135,24 +135,14 @@ def build_items(dataset, sal_dir: str, cam_dir: Optional[str]) -> List[Item]:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    from mmengine.registry import init_default_scope
-
-    from mmwsss.registry import DATASETS
-    from mmwsss.utils.tool_utils import load_config, select_split
+    from mmwsss.utils.tool_utils import build_split_dataset, missing_files
 
     try:
-        cfg = load_config(args.config, args.cfg_options)
-        select_split(cfg, args.split, args.split_key)
+        _, dataset = build_split_dataset(args.config, args.cfg_options,
+                                         args.split, args.split_key)
     except (FileNotFoundError, KeyError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    init_default_scope(cfg.get('default_scope', 'mmwsss'))
-    loader_cfg = cfg.get(args.split_key)
-    if not loader_cfg or 'dataset' not in loader_cfg:
-        print(f'error: {args.config} has no {args.split_key}.dataset',
-              file=sys.stderr)
-        return 1
-    dataset = DATASETS.build(loader_cfg['dataset'])
     crf = dict(preset=args.crf_preset) if args.crf else None
     try:
         binary = CAMIoUMetric(
@@ -171,14 +161,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     items = build_items(dataset, args.sal_dir, args.cam_dir)
     labelled = [it for it in items if it[2] and osp.isfile(it[2])]
-    for kind, pos in (('saliency map', 1), ('CAM file', 4)):
-        missing = [it[pos] for it in labelled
-                   if it[pos] and not osp.isfile(it[pos])]
+    for kind, pos in (('saliency maps', 1), ('CAM files', 4)):
+        missing = missing_files([it[pos] for it in labelled if it[pos]],
+                                kind)
         if missing:
-            shown = ', '.join(missing[:3]) + (' ...'
-                                             if len(missing) > 3 else '')
-            print(f'error: {len(missing)} of {len(labelled)} {kind}s '
-                  f'missing ({shown})', file=sys.stderr)
+            print(f'error: {missing}', file=sys.stderr)
             return 1
     print(f'split: {args.split_key} ({type(dataset).__name__}, '
           f'{len(items)} images, {len(labelled)} with GT)')

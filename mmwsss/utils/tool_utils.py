@@ -1,7 +1,7 @@
 """Helpers shared by the command-line tools in ``tools/``."""
 import os
 import os.path as osp
-from typing import Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
@@ -43,6 +43,40 @@ def select_split(cfg: Config, split: Optional[str],
     if isinstance(fields, str):
         fields = dict(ann_file=fields)
     cfg[loader_key].dataset.update(dict(fields))
+
+
+def build_split_dataset(config: str, cfg_options: Optional[dict],
+                        split: Optional[str],
+                        loader_key: str = 'test_dataloader'
+                        ) -> Tuple[Config, Any]:
+    """(config, dataset) of ``config[loader_key]`` switched to ``split``:
+    the shared start of the evaluation tools. Sets the config's default
+    scope.
+
+    Raises:
+        FileNotFoundError: no such config file.
+        KeyError: unknown split, or the config has no such dataloader.
+    """
+    from mmengine.registry import init_default_scope
+
+    from mmwsss.registry import DATASETS
+    cfg = load_config(config, cfg_options)
+    select_split(cfg, split, loader_key)
+    init_default_scope(cfg.get('default_scope', 'mmwsss'))
+    loader = cfg.get(loader_key)
+    if not loader or 'dataset' not in loader:
+        raise KeyError(f'{config} has no {loader_key}.dataset')
+    return cfg, DATASETS.build(loader['dataset'])
+
+
+def missing_files(paths: Sequence[str], what: str) -> Optional[str]:
+    """``'N of M {what} missing (a, b, c ...)'`` for the paths that do not
+    exist, or None when all do."""
+    missing = [p for p in paths if not osp.isfile(p)]
+    if not missing:
+        return None
+    shown = ', '.join(missing[:3]) + (' ...' if len(missing) > 3 else '')
+    return f'{len(missing)} of {len(paths)} {what} missing ({shown})'
 
 
 def check_checkpoint(path: str) -> None:

@@ -1,11 +1,13 @@
-"""select_split: list-file splits and splits with their own folders."""
+"""select_split: list-file splits and splits with their own folders;
+build_split_dataset and missing_files, the eval tools' shared start."""
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
-from mmwsss.utils.tool_utils import select_split
-from tests.conftest import REPO
+from mmwsss.utils.tool_utils import (build_split_dataset, missing_files,
+                                     select_split)
+from tests.conftest import CAM_CONFIG, REPO
 
 
 def test_voc_split_is_a_list_file():
@@ -33,3 +35,27 @@ def test_unknown_split_lists_the_known_ones():
     cfg = Config.fromfile(osp.join(REPO, 'configs/cam/cam_rs269_coco.py'))
     with pytest.raises(KeyError, match=r'unknown split .nope.*train'):
         select_split(cfg, 'nope')
+
+
+def test_build_split_dataset(synthetic_root, tmp_path):
+    opts = {'test_dataloader.dataset.data_root': synthetic_root}
+    cfg, dataset = build_split_dataset(CAM_CONFIG, opts, 'val')
+    assert cfg.test_dataloader.dataset.ann_file.endswith('val.txt')
+    assert len(dataset) == 8  # the session's synthetic val split
+    with pytest.raises(KeyError, match='unknown split "nope"'):
+        build_split_dataset(CAM_CONFIG, opts, 'nope')
+    with pytest.raises(KeyError, match='has no val_dataloader.dataset'):
+        build_split_dataset(CAM_CONFIG, {**opts, 'val_dataloader': None},
+                            None, 'val_dataloader')
+    with pytest.raises(FileNotFoundError, match='nope.py'):
+        build_split_dataset(str(tmp_path / 'nope.py'), None, None)
+
+
+def test_missing_files_names_the_first_three(tmp_path):
+    present = tmp_path / 'a.png'
+    present.write_text('')
+    paths = [str(present)] + [str(tmp_path / f'm{i}.png') for i in range(4)]
+    assert missing_files([str(present)], 'masks') is None
+    msg = missing_files(paths, 'masks')
+    assert msg.startswith('4 of 5 masks missing (')
+    assert 'm2.png ...' in msg and 'm3.png' not in msg
