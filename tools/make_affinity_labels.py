@@ -28,7 +28,6 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from mmengine.config import DictAction
-from PIL import Image
 from tqdm import tqdm
 
 from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
@@ -39,6 +38,7 @@ from mmwsss.inference.affinity_labels import (DEFAULT_BG_THRESHOLD,
 from mmwsss.inference.cam_io import (CAM_SUFFIX, CAMFileError, cam_path,
                                      load_cam)
 from mmwsss.inference.pseudo_masks import IGNORE_INDEX, voc_palette
+from mmwsss.inference.saliency import load_saliency
 from mmwsss.utils.io import save_indexed_png
 
 # (img_id, image file)
@@ -100,33 +100,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('--crf-iterations must be >= 1 (use --no-crf to skip '
                      'the CRF)')
     return args
-
-
-def load_saliency(path: str) -> np.ndarray:
-    """H×W saliency in [0, 1] from a grey 8-bit PNG (value / 255).
-
-    RGB files are accepted only when the three channels are equal; any other
-    mode is refused rather than silently converted.
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'saliency map not found: {path} (check '
-                                '--sal-dir; files are {img_id}.png)')
-    try:
-        with Image.open(path) as img:
-            mode = img.mode
-            arr = np.asarray(img)
-    except (OSError, ValueError) as err:
-        raise OSError(f'cannot read saliency map {path}: {err}') from err
-    if mode in ('RGB', 'RGBA'):
-        if not ((arr[..., 0] == arr[..., 1]).all()
-                and (arr[..., 1] == arr[..., 2]).all()):
-            raise ValueError(f'{path}: saliency must be a grey map, got a '
-                             'colour image')
-        arr = arr[..., 0]
-    elif mode != 'L':
-        raise ValueError(f'{path}: saliency must be an 8-bit grey PNG '
-                         f'(mode "L"), got mode "{mode}"')
-    return arr.astype(np.float32) / 255.0
 
 
 class AffinityLabelJob:

@@ -61,27 +61,36 @@ def save_saliency(path: str, saliency: Union[np.ndarray, torch.Tensor]
 def load_saliency(path: str) -> np.ndarray:
     """H×W float32 saliency in [0, 1] (grey PNG / 255).
 
+    RGB(A) files are accepted when their three colour channels are equal
+    (grey maps some saliency tools save as RGB); colour images and other
+    modes are refused rather than silently converted.
+
     Raises:
         FileNotFoundError: no such file.
-        SaliencyFileError: unreadable, or not a grey ("L") image.
+        SaliencyFileError: unreadable, or not a grey map.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'saliency map not found: {path} (run tools/infer_saliency.py '
-            'first)')
+            'first; files are {img_id}.png)')
     try:
         with Image.open(path) as img:
-            if img.mode != 'L':
-                raise SaliencyFileError(
-                    f'{path}: a saliency map must be a grey PNG (mode "L"), '
-                    f'got mode "{img.mode}"')
-            grey = np.asarray(img)
-    except SaliencyFileError:
-        raise
+            mode = img.mode
+            arr = np.asarray(img)
     except (OSError, ValueError, SyntaxError) as err:
         raise SaliencyFileError(f'{path}: unreadable saliency map ({err}); '
                                 'delete it and infer it again') from err
-    return grey.astype(np.float32) / 255.0
+    if mode in ('RGB', 'RGBA'):
+        if not ((arr[..., 0] == arr[..., 1]).all()
+                and (arr[..., 1] == arr[..., 2]).all()):
+            raise SaliencyFileError(f'{path}: a saliency map must be a grey '
+                                    'map, got a colour image')
+        arr = arr[..., 0]
+    elif mode != 'L':
+        raise SaliencyFileError(
+            f'{path}: a saliency map must be a grey PNG (mode "L"), got '
+            f'mode "{mode}"')
+    return arr.astype(np.float32) / 255.0
 
 
 def make_pseudo_saliency(saliency: np.ndarray,

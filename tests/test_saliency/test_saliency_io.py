@@ -26,15 +26,27 @@ def test_bad_files_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.png'):
         load_saliency(str(tmp_path / 'nope.png'))
     rgb = tmp_path / 'rgb.png'
-    Image.new('RGB', (4, 4)).save(rgb)
+    Image.new('RGB', (4, 4), (10, 200, 10)).save(rgb)
     with pytest.raises(SaliencyFileError, match='rgb.png.*grey'):
         load_saliency(str(rgb))
+    palette = tmp_path / 'palette.png'
+    Image.new('P', (4, 4)).save(palette)
+    with pytest.raises(SaliencyFileError, match='palette.png.*mode "P"'):
+        load_saliency(str(palette))
     broken = tmp_path / 'broken.png'
     broken.write_bytes(b'not a png')
     with pytest.raises(SaliencyFileError, match='broken.png'):
         load_saliency(str(broken))
     with pytest.raises(ValueError, match=r'\[0, 1\]'):
         save_saliency(str(tmp_path / 'x.png'), np.full((2, 2), 2.0))
+
+
+def test_grey_rgb_saliency_is_accepted(tmp_path):
+    grey = np.random.RandomState(0).randint(0, 256, (5, 6), np.uint8)
+    path = tmp_path / 'grey_rgb.png'
+    Image.fromarray(np.stack([grey] * 3, -1), mode='RGB').save(path)
+    np.testing.assert_array_equal(load_saliency(str(path)),
+                                  grey.astype(np.float32) / 255.0)
 
 
 def test_pseudo_saliency_threshold_ties_are_background():
