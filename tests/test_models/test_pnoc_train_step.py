@@ -212,3 +212,123 @@ def test_presets():
     assert puzzle.noc is None and not puzzle.cse
     occse = MODELS.build(dict(pnoc_cfg(), type='OCCSE'))
     assert not occse.puzzle and occse.cse
+
+
+def test_ema_follows_generator_steps_only():
+    torch.manual_seed(0)
+    model = MODELS.build(pnoc_cfg(ema=dict(momentum=0.25))).train()
+    model.init_weights()
+    ema = model.generator_ema
+    w0 = model.generator.head.weight.detach().clone()
+    assert torch.equal(ema.module.head.weight, w0)  # starts as a copy
+    assert not any(p.requires_grad for p in ema.parameters())
+    ow = wrappers(model, gen_accum=2)
+    set_iter(0, 4)
+    model.train_step(batch(), ow)  # accumulating: no optimizer step
+    assert torch.equal(ema.module.head.weight, w0)
+    set_iter(1, 4)
+    model.train_step(batch(), ow)  # optimizer step: one EMA update
+    w1 = model.generator.head.weight.detach()
+    assert not torch.equal(w1, w0)
+    torch.testing.assert_close(ema.module.head.weight, 0.75 * w0 + 0.25 * w1)
+    # BN statistics are averaged too (update_buffers)
+    gen_bn = model.generator.backbone.bn1.running_mean
+    assert not torch.equal(ema.module.backbone.bn1.running_mean, gen_bn)
+
+
+def test_ema_copies_before_begin_iter():
+    torch.manual_seed(0)
+    model = MODELS.build(pnoc_cfg(ema=dict(momentum=0.25,
+                                           begin_iter=5))).train()
+    model.init_weights()
+    ow = wrappers(model)
+    for i in range(2):
+        set_iter(i)
+        model.train_step(batch(), ow)
+    assert torch.equal(model.generator_ema.module.head.weight,
+                       model.generator.head.weight)
+    set_iter(5)
+    before = model.generator_ema.module.head.weight.clone()
+    model.train_step(batch(), ow)
+    torch.testing.assert_close(
+        model.generator_ema.module.head.weight,
+        0.75 * before + 0.25 * model.generator.head.weight.detach())
+
+
+def test_predict_uses_the_ema_generator_and_checkpoints_load_it(tmp_path):
+    from mmwsss.models.utils.weights import load_model_checkpoint
+    torch.manual_seed(0)
+    model = MODELS.build(pnoc_cfg(ema=dict(momentum=0.5))).train()
+    model.init_weights()
+    ow = wrappers(model)
+    for i in range(2):
+        set_iter(i)
+        model.train_step(batch(), ow)
+    model.eval()
+    assert model.inference_prefixes() == ('generator_ema.', )
+    data = model.data_preprocessor(batch(1), False)
+    with torch.no_grad():
+        out = model(**data, mode='predict')[0].cams
+        ema = model.generator_ema.module(**copy.deepcopy(data),
+                                         mode='predict')[0].cams
+        live = model.generator(**copy.deepcopy(data), mode='predict')[0].cams
+    assert torch.equal(out, ema) and not torch.allclose(out, live)
+    path = str(tmp_path / 'pnoc.pth')
+    torch.save(dict(state_dict=model.state_dict()), path)
+    # a plain CAM classifier takes the EMA generator of a P-NOC checkpoint
+    plain = MODELS.build(pnoc_cfg()['generator']).eval()
+    load_model_checkpoint(plain, path)
+    torch.testing.assert_close(plain.head.weight,
+                               model.generator_ema.module.head.weight)
+    # a P-NOC model with EMA keeps the EMA's own `module.` keys
+    again = MODELS.build(pnoc_cfg(ema=dict(momentum=0.5)))
+    load_model_checkpoint(again, path, required_prefixes=('generator_ema.',))
+    torch.testing.assert_close(again.generator_ema.module.head.weight,
+                               model.generator_ema.module.head.weight)
+    torch.testing.assert_close(again.generator.head.weight,
+                               model.generator.head.weight)
+
+
+def test_ema_config_errors():
+    with pytest.raises(KeyError, match='decay'):
+        MODELS.build(pnoc_cfg(ema=dict(decay=0.99)))
+
+
+def _reference_loop():
+    """``reference_step`` of benchmarks/train_step.py: the reference's
+    plain-PyTorch P-NOC step (spec §3.5)."""
+    import importlib.util
+    import os.path as osp
+
+    from tests.conftest import REPO
+    spec = importlib.util.spec_from_file_location(
+        'bench_train_step', osp.join(REPO, 'benchmarks', 'train_step.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.reference_step
+
+
+def test_train_step_matches_the_reference_loop():
+    """Same networks, inputs and seed: 4 micro-steps with accumulation 2
+    (gradients summed) give the reference loop's weights, both networks."""
+    reference_step = _reference_loop()
+    torch.manual_seed(0)
+    ours = MODELS.build(pnoc_cfg()).train()
+    ref = copy.deepcopy(ours)
+    init = {net: snapshot(getattr(ours, net)) for net in ('generator', 'noc')}
+    ow_ours = wrappers(ours, gen_accum=2, noc_accum=2)
+    ow_ref = wrappers(ref, gen_accum=2, noc_accum=2)
+    data = batch()
+    for i in range(4):
+        set_iter(i, 4)
+        torch.manual_seed(10 + i)
+        ours.train_step(copy.deepcopy(data), ow_ours)
+        torch.manual_seed(10 + i)
+        reference_step(ref, ow_ref, copy.deepcopy(data), i, 4, {}, 'cpu')
+    for net in ('generator', 'noc'):
+        a = getattr(ours, net).state_dict()
+        b = getattr(ref, net).state_dict()
+        assert changed(init[net], getattr(ours, net)), net  # it trained
+        for key in a:
+            torch.testing.assert_close(a[key], b[key], rtol=1e-4,
+                                       atol=1e-5, msg=f'{net}.{key}')

@@ -120,13 +120,21 @@ def test_dist_train_pnoc_two_cpu_processes_and_resume(
         assert proc.returncode == 0, out[-4000:]
         return out
 
-    launch(1)
+    # with the generator's EMA: it is not DDP-wrapped and resumes too
+    ema = 'model.ema.momentum=0.1'
+    launch(1, '--cfg-options', ema)
     import torch
     state = torch.load(osp.join(work, 'epoch_1.pth'), map_location='cpu',
                        weights_only=False)['state_dict']
-    assert not any('.module.' in k for k in state), 'DDP infix saved'
+    assert not any(k.startswith(('generator.module.', 'noc.module.'))
+                   for k in state), 'DDP infix saved'
     assert any(k.startswith('generator.') for k in state)
     assert any(k.startswith('noc.') for k in state)
-    out = launch(2, '--resume')
+    assert state['generator_ema.steps'].item() > 0
+    out = launch(2, '--resume', '--cfg-options', ema)
     assert 'resumed epoch: 1' in out
     assert 'missing keys' not in out and 'unexpected key' not in out
+    state2 = torch.load(osp.join(work, 'epoch_2.pth'), map_location='cpu',
+                        weights_only=False)['state_dict']
+    # the EMA continued from the checkpoint (a fresh one restarts its count)
+    assert state2['generator_ema.steps'] > state['generator_ema.steps']

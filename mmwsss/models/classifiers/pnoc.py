@@ -24,7 +24,8 @@ from typing import Dict, Iterator, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
-from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.model import (BaseModel, ExponentialMovingAverage,
+                            is_model_wrapper)
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from mmwsss.models.utils import (build_weight, hard_erase, merge_features,
@@ -38,6 +39,10 @@ DEFAULT_WEIGHTS = dict(
     cse=dict(start=0.3, end=1.0, fraction=1.0),  # λ_cse: 0.3 → 1
     noc=dict(start=0.0, end=1.0, fraction=1.0),  # λ_noc: 0 → 1
 )
+# EMA of the generator (off in the reference runners): mmengine's momentum
+# convention, ema = (1 - momentum)·ema + momentum·live, per optimizer step
+DEFAULT_EMA = dict(momentum=0.0002, interval=1, begin_iter=0,
+                   update_buffers=True)
 
 
 def unwrap(module: nn.Module) -> nn.Module:
@@ -92,8 +97,13 @@ class PNOC(BaseModel):
         weights: loss-weight schedules, merged over ``DEFAULT_WEIGHTS``
             (a float is a constant).
         loss: classification loss used by every term.
-        save_noc: informs :meth:`inference_prefixes`; checkpoints keep noc
-            unless a ``DropCheckpointKeysHook`` drops it.
+        ema: keep an exponential moving average of the generator
+            (``generator_ema``; keys of ``DEFAULT_EMA``; None: off, as the
+            reference runners). It is updated after every generator
+            optimizer step (so accumulation-aware), copies the generator
+            until ``begin_iter``, is saved in checkpoints and replaces the
+            generator for inference (``predict``/``tensor`` modes, CAM
+            tools).
     """
 
     def __init__(self,
@@ -112,6 +122,7 @@ class PNOC(BaseModel):
                  noc_receives_cse_grad: bool = True,
                  accumulation: str = 'sum',
                  weights: Optional[dict] = None,
+                 ema: Optional[dict] = None,
                  loss: dict = dict(
                      type='MultiLabelSoftMarginLoss', label_smoothing=0.1),
                  data_preprocessor: Optional[dict] = None,
@@ -152,6 +163,18 @@ class PNOC(BaseModel):
         if self.noc is not None and not train_noc:
             for p in self.noc.parameters():
                 p.requires_grad_(False)
+        self.generator_ema, self.ema_begin_iter = None, 0
+        if ema is not None:
+            unknown = set(ema) - set(DEFAULT_EMA)
+            if unknown:
+                raise KeyError(f'unknown model.ema keys {sorted(unknown)}; '
+                               f'valid: {sorted(DEFAULT_EMA)}')
+            ema = {**DEFAULT_EMA, **ema}
+            self.ema_begin_iter = int(ema['begin_iter'])
+            self.generator_ema = ExponentialMovingAverage(
+                self.generator, momentum=ema['momentum'],
+                interval=ema['interval'],
+                update_buffers=ema['update_buffers'])
 
     # ---------------------------------------------------------------- set-up
     def train(self, mode: bool = True) -> 'PNOC':
@@ -162,6 +185,9 @@ class PNOC(BaseModel):
 
     def init_weights(self) -> None:
         unwrap(self.generator).init_weights()
+        if self.generator_ema is not None:  # start from the initial weights
+            self.generator_ema.steps.zero_()
+            self.generator_ema.update_parameters(unwrap(self.generator))
         if self.noc is None:
             return
         if self.noc_checkpoint:
@@ -174,10 +200,27 @@ class PNOC(BaseModel):
                 'from random weights (the methods need a trained vanilla CAM '
                 'classifier there).', logger='current', level=30)
 
-    @staticmethod
-    def inference_prefixes() -> Tuple[str, ...]:
-        """State-dict prefixes CAM inference needs (the generator only)."""
-        return ('generator.', )
+    def inference_prefixes(self) -> Tuple[str, ...]:
+        """State-dict prefixes CAM inference needs (the generator, or its
+        EMA when there is one)."""
+        return ('generator.', ) if self.generator_ema is None else (
+            'generator_ema.', )
+
+    def inference_net(self) -> nn.Module:
+        """The network CAMs come from: the EMA generator if kept."""
+        if self.generator_ema is not None:
+            return self.generator_ema.module
+        return unwrap(self.generator)
+
+    def update_ema(self, stepped: bool) -> None:
+        """Average the generator into its EMA after an optimizer step; a
+        plain copy before ``begin_iter``."""
+        if self.generator_ema is None or not stepped:
+            return
+        step, _ = training_progress()
+        if step < self.ema_begin_iter:
+            self.generator_ema.steps.zero_()  # steps == 0: copy
+        self.generator_ema.update_parameters(unwrap(self.generator))
 
     # --------------------------------------------------------------- helpers
     @staticmethod
@@ -251,6 +294,7 @@ class PNOC(BaseModel):
                 inputs, labels, weights)
             loss, log_vars = self.parse_losses(losses)
             gen_wrapper.update_params(self._scaled(loss, gen_wrapper))
+        self.update_ema(gen_wrapper.should_update())
 
         if self.train_noc and (step + 1) % self.noc_interval == 0:
             noc_wrapper = self._wrapper(optim_wrapper, 'noc')
@@ -270,16 +314,16 @@ class PNOC(BaseModel):
     # -------------------------------------------------------------- inference
     def forward(self, inputs: torch.Tensor, data_samples=None,
                 mode: str = 'tensor'):
-        """``predict``/``tensor`` use the generator; training goes through
-        :meth:`train_step`."""
+        """``predict``/``tensor`` use the generator (its EMA if kept);
+        training goes through :meth:`train_step`."""
         if mode == 'loss':
             raise RuntimeError('PNOC trains through train_step (several '
                                'optimizers); mode="loss" is not supported')
-        return unwrap(self.generator)(inputs, data_samples, mode=mode)
+        return self.inference_net()(inputs, data_samples, mode=mode)
 
     @property
     def test_cfg(self) -> dict:
-        return unwrap(self.generator).test_cfg
+        return self.inference_net().test_cfg
 
 
 def _preset(name: str, doc: str, **defaults) -> type:

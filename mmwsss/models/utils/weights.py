@@ -92,18 +92,38 @@ def load_backbone_weights(backbone: nn.Module,
     return missing, unexpected
 
 
-def _clean_model_keys(state: Dict[str, torch.Tensor]
+def _clean_model_keys(state: Dict[str, torch.Tensor],
+                      own: Dict[str, torch.Tensor]
                       ) -> Dict[str, torch.Tensor]:
-    """Drop DDP ``module.`` prefixes and ``<child>.module.`` infixes."""
+    """Drop DDP ``module.`` prefixes and ``<child>.module.`` infixes, except
+    where the model itself has the key (an EMA copy keeps its ``module.``,
+    e.g. ``generator_ema.module.*``)."""
     out = {}
     for key, value in state.items():
-        if key.startswith('module.'):
-            key = key[len('module.'):]
-        parts = key.split('.')
-        if len(parts) > 2 and parts[1] == 'module':
-            key = '.'.join([parts[0]] + parts[2:])
+        if key not in own:
+            if key.startswith('module.'):
+                key = key[len('module.'):]
+            parts = key.split('.')
+            if key not in own and len(parts) > 2 and parts[1] == 'module':
+                key = '.'.join([parts[0]] + parts[2:])
         out[key] = value
     return out
+
+
+def _sub_network(state: Dict[str, torch.Tensor]
+                 ) -> Dict[str, torch.Tensor]:
+    """The CAM network of a P-NOC checkpoint: its EMA generator when it
+    kept one, else the generator; ``state`` unchanged otherwise."""
+    state = {k[len('module.'):] if k.startswith('module.') else k: v
+             for k, v in state.items()}
+    for prefix in ('generator_ema.module.', 'generator.'):
+        sub = {k[len(prefix):]: v for k, v in state.items()
+               if k.startswith(prefix)}
+        if sub:
+            print_log(f'using the "{prefix[:-1]}" tensors of the checkpoint',
+                      logger='current')
+            return sub
+    return state
 
 
 def load_model_checkpoint(model: nn.Module,
@@ -115,7 +135,8 @@ def load_model_checkpoint(model: nn.Module,
 
     Every model tensor whose name starts with one of ``required_prefixes``
     must be present (the others, e.g. a dropped noc, may be missing). A
-    P-NOC checkpoint loads into a plain CAM classifier (its generator).
+    P-NOC checkpoint loads into a plain CAM classifier (its generator, or
+    the generator's EMA when the run kept one).
 
     Raises:
         FileNotFoundError: names ``config_key``.
@@ -125,15 +146,11 @@ def load_model_checkpoint(model: nn.Module,
         raise FileNotFoundError(
             f'checkpoint "{path}" (`{config_key}`) does not exist; train the '
             'prerequisite stage first or fix the path')
-    state = _clean_model_keys(
-        _unwrap(_load_checkpoint(path, map_location='cpu')))
     own = model.state_dict()
-    if not any(k in own for k in state) and any(
-            k.startswith('generator.') for k in state):
-        state = {
-            k[len('generator.'):]: v
-            for k, v in state.items() if k.startswith('generator.')
-        }
+    raw = _unwrap(_load_checkpoint(path, map_location='cpu'))
+    state = _clean_model_keys(raw, own)
+    if not any(k in own for k in state):
+        state = _clean_model_keys(_sub_network(raw), own)
     missing = [
         k for k in own if k not in state and k.startswith(required_prefixes)
     ]
