@@ -29,6 +29,7 @@ from mmengine.structures import BaseDataElement
 
 from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
+from mmwsss.utils.options import merge_options
 from .backbone_stages import resnet_stages
 from .path_index import edge_to_affinity, get_path_index, pair_labels
 
@@ -115,11 +116,8 @@ class AffinityNet(BaseModel):
             raise ValueError(f'num_classes must be >= 1, got {num_classes}')
         if radius < 2:
             raise ValueError(f'radius must be >= 2, got {radius}')
-        unknown = set(test_cfg or {}) - set(DEFAULT_TEST_CFG)
-        if unknown:
-            raise KeyError(f'unknown AffinityNet test_cfg keys {unknown}; '
-                           f'valid: {sorted(DEFAULT_TEST_CFG)}')
-        self.test_cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
+        self.test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
+                                      'AffinityNet test_cfg')
         self.num_classes = num_classes
         self.radius = int(radius)
         self.ignore_index = ignore_index

@@ -12,6 +12,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmwsss.models.utils import multi_scale_flip_forward, normalize_cam
 from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
+from mmwsss.utils.options import merge_options
 
 DEFAULT_TEST_CFG = dict(
     scales=(1.0, 0.5, 1.5, 2.0),  # TTA scales of the reference
@@ -74,11 +75,8 @@ class CAMClassifier(BaseModel):
         self.feature_index = feature_index
         self.freeze_bn = freeze_bn
         self.frozen_modules = tuple(frozen_modules)
-        unknown = set((test_cfg or {})) - set(DEFAULT_TEST_CFG)
-        if unknown:
-            raise KeyError(f'unknown CAMClassifier test_cfg keys {unknown}; '
-                           f'valid: {sorted(DEFAULT_TEST_CFG)}')
-        self.test_cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
+        self.test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
+                                      'CAMClassifier test_cfg')
         self._freeze()
 
     # ---------------------------------------------------------------- set-up

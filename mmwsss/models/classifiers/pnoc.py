@@ -33,6 +33,7 @@ from mmwsss.models.utils import (build_weight, hard_erase, merge_features,
                                  tile_features, training_progress)
 from mmwsss.models.utils.weights import load_model_checkpoint
 from mmwsss.registry import MODELS
+from mmwsss.utils.options import merge_options
 
 DEFAULT_WEIGHTS = dict(
     re=dict(start=0.0, end=4.0, fraction=0.5),  # λ_re: 0 → 4, first half
@@ -152,24 +153,17 @@ class PNOC(BaseModel):
         self.mask_align = mask_align
         self.noc_receives_cse_grad = noc_receives_cse_grad
         self.accumulation = accumulation
-        unknown = set(weights or {}) - set(DEFAULT_WEIGHTS)
-        if unknown:
-            raise KeyError(f'unknown loss weights {sorted(unknown)}; valid: '
-                           f'{sorted(DEFAULT_WEIGHTS)}')
         self.weights = {
             k: build_weight(v)
-            for k, v in {**DEFAULT_WEIGHTS, **(weights or {})}.items()
+            for k, v in merge_options(weights, DEFAULT_WEIGHTS,
+                                      'loss weight').items()
         }
         if self.noc is not None and not train_noc:
             for p in self.noc.parameters():
                 p.requires_grad_(False)
         self.generator_ema, self.ema_begin_iter = None, 0
         if ema is not None:
-            unknown = set(ema) - set(DEFAULT_EMA)
-            if unknown:
-                raise KeyError(f'unknown model.ema keys {sorted(unknown)}; '
-                               f'valid: {sorted(DEFAULT_EMA)}')
-            ema = {**DEFAULT_EMA, **ema}
+            ema = merge_options(ema, DEFAULT_EMA, 'model.ema')
             self.ema_begin_iter = int(ema['begin_iter'])
             self.generator_ema = ExponentialMovingAverage(
                 self.generator, momentum=ema['momentum'],

@@ -32,6 +32,7 @@ from mmwsss.models.utils import (label_smoothing, multi_scale_flip_forward,
                                  normalize_cam)
 from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
+from mmwsss.utils.options import merge_options
 from .polarity import border_mean, is_inverted, orient
 
 DEFAULT_TEST_CFG = dict(
@@ -150,11 +151,7 @@ class C2AM(BaseModel):
         self.loss_pos = MODELS.build(loss_pos)
         self.loss_neg = MODELS.build(loss_neg)
         if hint is not None:
-            unknown = set(hint) - set(DEFAULT_HINT)
-            if unknown:
-                raise KeyError(f'unknown C2AM hint keys {sorted(unknown)}; '
-                               f'valid: {sorted(DEFAULT_HINT)}')
-            hint = {**DEFAULT_HINT, **hint}
+            hint = merge_options(hint, DEFAULT_HINT, 'C2AM hint')
             if hint['reduction'] not in ('mean', 'sum'):
                 raise ValueError('hint.reduction must be "mean" or "sum", '
                                  f'got {hint["reduction"]!r}')
@@ -166,11 +163,8 @@ class C2AM(BaseModel):
         self.accumulation = accumulation
         self.polarity_momentum = float(polarity_momentum)
         self.pretrained = pretrained
-        unknown = set(test_cfg or {}) - set(DEFAULT_TEST_CFG)
-        if unknown:
-            raise KeyError(f'unknown C2AM test_cfg keys {sorted(unknown)}; '
-                           f'valid: {sorted(DEFAULT_TEST_CFG)}')
-        self.test_cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
+        self.test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
+                                      'C2AM test_cfg')
         if self.test_cfg['polarity'] is None:
             self.test_cfg['polarity'] = 'keep' if hint else 'auto'
         if self.test_cfg['polarity'] not in POLARITIES:
