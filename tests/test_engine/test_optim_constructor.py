@@ -62,3 +62,76 @@ def test_poly_schedule_applies_to_all_groups():
     lrs = [g['lr'] for g in ow.optimizer.param_groups]
     assert lrs == pytest.approx([0.1 * factor, 0.2 * factor, 1.0 * factor,
                                  2.0 * factor], rel=1e-4)
+
+
+class TwoNets(nn.Module):
+
+    def __init__(self, freeze_noc: bool = False):
+        super().__init__()
+        self.generator = Net()
+        self.noc = Net()
+        if freeze_noc:
+            self.noc.requires_grad_(False)
+
+
+def _multi(model):
+    from mmwsss.engine.optimizers.multi_net_constructor import \
+        MultiNetOptimWrapperConstructor
+    sgd = dict(type='OptimWrapper',
+               optimizer=dict(type='SGD', lr=0.1, momentum=0.0),
+               accumulative_counts=2)
+    return MultiNetOptimWrapperConstructor(
+        dict(generator=sgd, noc=dict(sgd, accumulative_counts=1)))(model)
+
+
+def test_multi_net_constructor_one_wrapper_per_network():
+    model = TwoNets()
+    wrappers = _multi(model)
+    assert sorted(wrappers.keys()) == ['generator', 'noc']
+    assert wrappers['generator']._accumulative_counts == 2
+    gen_params = {id(p) for g in wrappers['generator'].optimizer.param_groups
+                  for p in g['params']}
+    assert gen_params == {id(p) for p in model.generator.parameters()
+                          if p.requires_grad}
+
+
+def test_multi_net_constructor_names_a_frozen_network():
+    with pytest.raises(ValueError, match=r'optim_wrapper.noc: model.noc has '
+                       r'no trainable parameter.*param_scheduler.noc'):
+        _multi(TwoNets(freeze_noc=True))
+    with pytest.raises(KeyError, match='no sub-network "noc"'):
+        _multi(nn.ModuleDict(dict(generator=Net())))
+
+
+@pytest.mark.parametrize('name', ['pnoc', 'poc', 'occse', 'puzzle'])
+def test_tiny_cam_trainer_configs_build_their_optimizers(name):
+    """Two wrappers for P-NOC, one over the generator for the frozen-OC
+    family (a frozen OC has no trainable parameter to optimise)."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.optim import OptimWrapperDict
+    from mmengine.registry import init_default_scope
+
+    from mmwsss.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+    from tests.conftest import REPO
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'pnoc', f'{name}_tiny_synthetic.py'))
+    init_default_scope('mmwsss')
+    cfg.model.generator.pretrained = None
+    cfg.model.noc_checkpoint = None
+    model = MODELS.build(cfg.model)
+    ow = cfg.optim_wrapper.to_dict()
+    ctor = ow.pop('constructor', 'DefaultOptimWrapperConstructor')
+    wrapper = OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
+        type=ctor, optim_wrapper_cfg=ow,
+        paramwise_cfg=ow.pop('paramwise_cfg', None)))(model)
+    if name == 'pnoc':
+        assert isinstance(wrapper, OptimWrapperDict)
+        assert sorted(wrapper.keys()) == ['generator', 'noc']
+        assert isinstance(cfg.param_scheduler, dict)
+    else:
+        params = {id(p) for g in wrapper.optimizer.param_groups
+                  for p in g['params']}
+        assert params == {id(p) for p in model.generator.parameters()}
+        assert isinstance(cfg.param_scheduler, list)

@@ -41,6 +41,14 @@ class MultiNetOptimWrapperConstructor:
             if child is None:
                 raise KeyError(f'optim_wrapper.{name}: the model has no '
                                f'sub-network "{name}"')
+            child = getattr(child, 'module', child)
+            if not any(p.requires_grad for p in child.parameters()):
+                raise ValueError(
+                    f'optim_wrapper.{name}: model.{name} has no trainable '
+                    'parameter (a frozen network, e.g. train_noc=False); '
+                    f'remove optim_wrapper.{name} and param_scheduler.'
+                    f'{name}, or use a single-optimizer schedule such as '
+                    'configs/_base_/schedules/cam_family_15e.py')
             cfg = dict(cfg)
             constructor = cfg.pop(
                 'constructor', 'PretrainedScratchOptimWrapperConstructor')
@@ -48,5 +56,5 @@ class MultiNetOptimWrapperConstructor:
             builder = OPTIM_WRAPPER_CONSTRUCTORS.build(
                 dict(type=constructor, optim_wrapper_cfg=cfg,
                      paramwise_cfg=paramwise))
-            wrappers[name] = builder(getattr(child, 'module', child))
+            wrappers[name] = builder(child)
         return OptimWrapperDict(**wrappers)
