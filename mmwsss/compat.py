@@ -59,3 +59,12 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
     cfg.env_cfg['dist_cfg'] = dict(backend='gloo')
     os.environ.setdefault('LOCAL_RANK', '0')
     return True
+
+
+def teardown_distributed(own_pg: bool) -> None:
+    """Destroy the process group a tool started (``own_pg``), after a
+    barrier: a rank tearing gloo down while another still talks aborts the
+    job ("terminate called without an active exception")."""
+    if own_pg and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

@@ -57,8 +57,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     from mmseg.evaluation import IoUMetric
 
-    from mmwsss.utils.tool_utils import (build_split_dataset, info_id,
-                                         missing_files)
+    from mmwsss.utils.io import sample_id
+    from mmwsss.utils.tool_utils import build_split_dataset, missing_files
 
     try:
         _, dataset = build_split_dataset(args.config, args.cfg_options,
@@ -73,7 +73,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     items = []
     for idx in range(len(dataset)):
         info = dataset.get_data_info(idx)
-        img_id = info_id(info)
+        img_id = sample_id(info)
         gt = info.get('seg_map_path')
         if gt and osp.isfile(gt):
             items.append((img_id, osp.join(args.mask_dir, f'{img_id}.png'),

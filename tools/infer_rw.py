@@ -37,8 +37,7 @@ from mmengine.dist import get_dist_info, init_dist
 from mmengine.registry import init_default_scope
 from tqdm import tqdm
 
-from mmwsss.compat import setup_cpu_distributed
-from mmwsss.evaluation.metrics.cam_writer import sample_id
+from mmwsss.compat import setup_cpu_distributed, teardown_distributed
 from mmwsss.inference.cam_io import cam_path, load_cam, save_cam
 from mmwsss.models.affinity.random_walk import (NORMALIZE_MODES, RW_METHODS,
                                                 random_walk,
@@ -46,6 +45,7 @@ from mmwsss.models.affinity.random_walk import (NORMALIZE_MODES, RW_METHODS,
                                                 stride4_size)
 from mmwsss.models.utils.weights import load_model_checkpoint
 from mmwsss.registry import DATASETS, MODELS
+from mmwsss.utils.io import sample_id
 from mmwsss.utils.tool_utils import (check_checkpoint, ensure_dir,
                                      load_config, select_split)
 
@@ -230,9 +230,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             walked = walker(dataset[index], torch.from_numpy(cams), cam_file)
             save_cam(cam_path(args.out_dir, img_id), walked, keys)
 
-    if own_pg and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
+    teardown_distributed(own_pg)
     return 0
 
 

@@ -18,28 +18,28 @@ are skipped, so an interrupted run resumes; ``--workers`` runs the (CPU
 bound) CRFs in a process pool. The last line printed is a JSON summary.
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
 import sys
-from multiprocessing import Pool
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from mmengine.config import DictAction
-from tqdm import tqdm
 
-from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
 from mmwsss.inference.affinity_labels import (DEFAULT_BG_THRESHOLD,
                                               DEFAULT_FG_THRESHOLD,
                                               DEFAULT_GT_PROB,
                                               make_affinity_label)
 from mmwsss.inference.cam_io import (CAM_SUFFIX, CAMFileError, cam_path,
                                      load_cam)
-from mmwsss.inference.pseudo_masks import IGNORE_INDEX, voc_palette
+from mmwsss.inference.pseudo_masks import (IGNORE_INDEX, palette_over_voc,
+                                           voc_palette)
 from mmwsss.inference.saliency import load_saliency
-from mmwsss.utils.io import save_indexed_png
+from mmwsss.utils.image_jobs import (ImageJob, list_ids, load_matching_image,
+                                     run_jobs)
+from mmwsss.utils.io import sample_id, save_indexed_png
+from mmwsss.utils.tool_utils import build_split_dataset, missing_files
 
 # (img_id, image file)
 Item = Tuple[str, str]
@@ -102,8 +102,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-class AffinityLabelJob:
-    """Makes the label of one image; picklable, for worker processes."""
+class AffinityLabelJob(ImageJob):
+    """Makes the label of one (img_id, image path) item."""
+
+    passthrough = (CAMFileError, FileNotFoundError)
 
     def __init__(self, args: argparse.Namespace, palette: np.ndarray) -> None:
         self.cam_dir = args.cam_dir
@@ -122,28 +124,15 @@ class AffinityLabelJob:
     def out_path(self, img_id: str) -> str:
         return osp.join(self.out_dir, f'{img_id}.png')
 
-    def __call__(self, item: Item) -> Dict[str, int]:
-        """Write one label; errors are re-raised naming the image."""
-        try:
-            return self._run(item)
-        except (CAMFileError, FileNotFoundError):
-            raise  # their messages name the file already
-        except Exception as err:
-            raise RuntimeError(
-                f'{item[0]}: {type(err).__name__}: {err}') from err
-
-    def _run(self, item: Item) -> Dict[str, int]:
+    def run(self, item: Item) -> Dict[str, int]:
         img_id, img_path = item
         out = self.out_path(img_id)
         if osp.exists(out):
             return dict(skipped=1)
         cams, keys = load_cam(cam_path(self.cam_dir, img_id))
-        image = load_rgb(img_path)
-        if image.shape[:2] != cams.shape[1:]:
-            raise ValueError(f'{img_path}: image size {image.shape[:2]} != '
-                             f'CAM size {cams.shape[1:]} of '
-                             f'{cam_path(self.cam_dir, img_id)}; were the '
-                             'CAMs made from these images?')
+        image = load_matching_image(
+            img_path, cams.shape[1:], 'CAM',
+            fix='check --img-dir/--img-suffix or the config data_root')
         saliency = None
         if self.sal_dir:
             sal_path = osp.join(self.sal_dir, f'{img_id}.png')
@@ -169,37 +158,17 @@ class AffinityLabelJob:
 def items_from_config(args: argparse.Namespace
                       ) -> Tuple[List[Item], np.ndarray]:
     """(img_id, image path) of the config split, and its palette."""
-    from mmengine.registry import init_default_scope
-
-    from mmwsss.registry import DATASETS
-    from mmwsss.utils.tool_utils import load_config, select_split
-
-    cfg = load_config(args.config, args.cfg_options)
-    select_split(cfg, args.split)
-    init_default_scope(cfg.get('default_scope', 'mmwsss'))
-    loader_cfg = cfg.get('test_dataloader')
-    if not loader_cfg or 'dataset' not in loader_cfg:
-        raise KeyError(f'{args.config} has no test_dataloader.dataset')
-    dataset = DATASETS.build(loader_cfg['dataset'])
-    items = []
-    for idx in range(len(dataset)):
-        info = dataset.get_data_info(idx)
-        img_id = info.get('img_id') or osp.splitext(
-            osp.basename(info['img_path']))[0]
-        items.append((str(img_id), info['img_path']))
-    palette = voc_palette()
-    colours = dataset.metainfo.get('palette')
-    if colours:
-        colours = np.asarray(colours, np.uint8)[:IGNORE_INDEX]
-        palette[:len(colours)] = colours
-    return items, palette
+    _, dataset = build_split_dataset(args.config, args.cfg_options,
+                                     args.split)
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    items = [(sample_id(info), info['img_path']) for info in infos]
+    return items, palette_over_voc(dataset.metainfo.get('palette'))
 
 
 def items_from_dirs(args: argparse.Namespace) -> List[Item]:
     """(img_id, image path) of every CAM file in ``--cam-dir``."""
-    files = glob.glob(osp.join(glob.escape(args.cam_dir), '*' + CAM_SUFFIX))
-    ids = sorted(osp.basename(f)[:-len(CAM_SUFFIX)] for f in files)
-    return [(i, osp.join(args.img_dir, i + args.img_suffix)) for i in ids]
+    return [(i, osp.join(args.img_dir, i + args.img_suffix))
+            for i in list_ids(args.cam_dir, CAM_SUFFIX)]
 
 
 def missing_inputs(items: List[Item], args: argparse.Namespace) -> List[str]:
@@ -214,12 +183,9 @@ def missing_inputs(items: List[Item], args: argparse.Namespace) -> List[str]:
                        lambda it: osp.join(args.sal_dir, f'{it[0]}.png'),
                        'check --sal-dir (files {img_id}.png)'))
     for what, path_of, fix in checks:
-        missing = [path_of(it) for it in items if not osp.isfile(path_of(it))]
-        if missing:
-            shown = ', '.join(missing[:3]) + (' ...'
-                                              if len(missing) > 3 else '')
-            errors.append(f'{len(missing)} of {len(items)} {what} missing '
-                          f'({shown}); {fix}')
+        line = missing_files([path_of(it) for it in items], what)
+        if line:
+            errors.append(f'{line}; {fix}')
     return errors
 
 
@@ -260,13 +226,7 @@ def main(argv: Optional[List[str]] = None) -> int:
           f', bg {args.bg_threshold:.2f}, {crf})')
     totals: Dict[str, int] = {}
     try:
-        if args.workers > 1 and len(todo) > 1:
-            with Pool(args.workers) as pool:
-                results = list(
-                    tqdm(pool.imap_unordered(job, todo, chunksize=4),
-                         total=len(todo), desc='affinity labels'))
-        else:
-            results = [job(it) for it in tqdm(todo, desc='affinity labels')]
+        results = run_jobs(job, todo, args.workers, 'affinity labels')
     except (CAMFileError, FileNotFoundError, RuntimeError, OSError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1

@@ -11,20 +11,19 @@ The palette comes from the dataset metainfo of ``--config`` when given, the
 Pascal VOC colour map otherwise.
 """
 import argparse
-import glob
 import os
 import os.path as osp
 import sys
-from multiprocessing import Pool
 from typing import List, Optional
 
 import numpy as np
-from tqdm import tqdm
 
-from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
 from mmwsss.inference.cam_io import CAM_SUFFIX, CAMFileError, cam_path
 from mmwsss.inference.cam_io import load_cam
-from mmwsss.inference.pseudo_masks import make_pseudo_mask, voc_palette
+from mmwsss.inference.pseudo_masks import (make_pseudo_mask,
+                                           palette_over_voc, voc_palette)
+from mmwsss.utils.image_jobs import (ImageJob, list_ids, load_matching_image,
+                                     run_jobs)
 from mmwsss.utils.io import save_indexed_png
 
 
@@ -70,7 +69,6 @@ def palette_from_config(path: str) -> np.ndarray:
 
     cfg = Config.fromfile(path)
     init_default_scope(cfg.get('default_scope', 'mmwsss'))
-    palette = voc_palette()
     for key in ('train_dataloader', 'test_dataloader', 'val_dataloader'):
         ds_cfg = (cfg.get(key) or {}).get('dataset')
         if not ds_cfg:
@@ -82,16 +80,16 @@ def palette_from_config(path: str) -> np.ndarray:
                 DATASETS.get(ds_type) if isinstance(ds_type, str) else ds_type)
             colours = getattr(ds_cls, 'METAINFO', {}).get('palette')
         if colours:
-            colours = np.asarray(colours, dtype=np.uint8)[:255]
-            palette[:len(colours)] = colours
-            return palette
+            return palette_over_voc(colours)
     print(f'warning: no dataset palette in {path}; using the VOC colours',
           file=sys.stderr)
-    return palette
+    return voc_palette()
 
 
-class PseudoMaskJob:
-    """Makes the mask of one image id; picklable, for worker processes."""
+class PseudoMaskJob(ImageJob):
+    """Makes the mask of one image id."""
+
+    passthrough = (CAMFileError, FileNotFoundError)
 
     def __init__(self, args: argparse.Namespace, palette: np.ndarray) -> None:
         self.cam_dir = args.cam_dir
@@ -110,32 +108,16 @@ class PseudoMaskJob:
     def out_path(self, img_id: str) -> str:
         return osp.join(self.out_dir, f'{img_id}.png')
 
-    def __call__(self, img_id: str) -> str:
-        """Write one mask; errors are re-raised naming the image."""
-        try:
-            return self._run(img_id)
-        except (CAMFileError, FileNotFoundError):
-            raise  # their messages name the file already
-        except Exception as err:
-            raise RuntimeError(
-                f'{img_id}: {type(err).__name__}: {err}') from err
-
-    def _run(self, img_id: str) -> str:
+    def run(self, img_id: str) -> str:
         out = self.out_path(img_id)
         if osp.exists(out):
             return 'skipped'
         cams, keys = load_cam(cam_path(self.cam_dir, img_id))
         image = None
         if self.crf is not None:
-            img_path = osp.join(self.img_dir, img_id + self.img_suffix)
-            if not osp.isfile(img_path):
-                raise FileNotFoundError(
-                    f'image not found: {img_path} (check --img-dir and '
-                    '--img-suffix)')
-            image = load_rgb(img_path)
-            if image.shape[:2] != cams.shape[1:]:
-                raise ValueError(f'{img_path}: image size {image.shape[:2]} '
-                                 f'!= CAM size {cams.shape[1:]}')
+            image = load_matching_image(
+                osp.join(self.img_dir, img_id + self.img_suffix),
+                cams.shape[1:], 'CAM')
         mask = make_pseudo_mask(
             cams, keys, self.threshold, image=image, crf=self.crf,
             gt_prob=self.gt_prob)
@@ -143,18 +125,12 @@ class PseudoMaskJob:
         return 'written'
 
 
-def list_ids(cam_dir: str) -> List[str]:
-    """Image ids of the CAM files in ``cam_dir``, sorted."""
-    files = glob.glob(osp.join(glob.escape(cam_dir), '*' + CAM_SUFFIX))
-    return sorted(osp.basename(f)[:-len(CAM_SUFFIX)] for f in files)
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     if not osp.isdir(args.cam_dir):
         print(f'error: CAM folder not found: {args.cam_dir}', file=sys.stderr)
         return 1
-    ids = list_ids(args.cam_dir)
+    ids = list_ids(args.cam_dir, CAM_SUFFIX)
     if not ids:
         print(f'error: no *{CAM_SUFFIX} files in {args.cam_dir} (run '
               'tools/infer_cams.py first)', file=sys.stderr)
@@ -168,14 +144,7 @@ def main(argv: Optional[List[str]] = None) -> int:
           f'done, {len(todo)} to write (threshold {args.threshold}, '
           f"CRF {'preset ' + args.crf_preset if args.crf else 'off'})")
     try:
-        if args.workers > 1 and len(todo) > 1:
-            with Pool(args.workers) as pool:
-                for _ in tqdm(pool.imap_unordered(job, todo, chunksize=4),
-                              total=len(todo), desc='pseudo-masks'):
-                    pass
-        else:
-            for img_id in tqdm(todo, desc='pseudo-masks'):
-                job(img_id)
+        run_jobs(job, todo, args.workers, 'pseudo-masks')
     except (CAMFileError, FileNotFoundError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1

@@ -14,19 +14,16 @@ runs it in parallel processes. Outputs are written atomically and existing
 ones are skipped, so an interrupted run resumes.
 """
 import argparse
-import glob
 import os
 import os.path as osp
 import sys
-from multiprocessing import Pool
 from typing import List, Optional
 
-from tqdm import tqdm
-
-from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
 from mmwsss.inference.saliency import (SALIENCY_SUFFIX, SaliencyFileError,
                                        load_saliency, make_pseudo_saliency,
                                        saliency_path, save_mask)
+from mmwsss.utils.image_jobs import (ImageJob, list_ids, load_matching_image,
+                                     run_jobs)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -53,8 +50,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-class PseudoSaliencyJob:
-    """Makes the mask of one image id; picklable, for worker processes."""
+class PseudoSaliencyJob(ImageJob):
+    """Makes the mask of one image id."""
+
+    passthrough = (SaliencyFileError, FileNotFoundError)
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.sal_dir = args.sal_dir
@@ -68,55 +67,21 @@ class PseudoSaliencyJob:
     def out_path(self, img_id: str) -> str:
         return saliency_path(self.out_dir, img_id)
 
-    def __call__(self, img_id: str) -> str:
-        """Write one mask; errors are re-raised naming the image."""
-        try:
-            return self._run(img_id)
-        except (SaliencyFileError, FileNotFoundError):
-            raise  # their messages name the file already
-        except Exception as err:
-            raise RuntimeError(
-                f'{img_id}: {type(err).__name__}: {err}') from err
-
-    def _run(self, img_id: str) -> str:
+    def run(self, img_id: str) -> str:
         out = self.out_path(img_id)
         if osp.exists(out):
             return 'skipped'
         sal = load_saliency(saliency_path(self.sal_dir, img_id))
         image = None
         if self.crf is not None:
-            img_path = osp.join(self.img_dir, img_id + self.img_suffix)
-            if not osp.isfile(img_path):
-                raise FileNotFoundError(
-                    f'image not found: {img_path} (check --img-dir and '
-                    '--img-suffix)')
-            image = load_rgb(img_path)
-            if image.shape[:2] != sal.shape:
-                raise ValueError(f'{img_path}: image size {image.shape[:2]} '
-                                 f'!= saliency size {sal.shape}')
+            image = load_matching_image(
+                osp.join(self.img_dir, img_id + self.img_suffix), sal.shape,
+                'saliency')
         mask = make_pseudo_saliency(
             sal, self.threshold, image=image, crf=self.crf,
             gt_prob=self.gt_prob)
         save_mask(out, mask)
         return 'written'
-
-
-def list_ids(sal_dir: str) -> List[str]:
-    """Image ids of the saliency maps in ``sal_dir``, sorted."""
-    files = glob.glob(osp.join(glob.escape(sal_dir), '*' + SALIENCY_SUFFIX))
-    return sorted(osp.basename(f)[:-len(SALIENCY_SUFFIX)] for f in files)
-
-
-def run_jobs(job, todo: List[str], workers: int, desc: str) -> None:
-    """``job(i)`` for every id, on ``workers`` processes when > 1."""
-    if workers > 1 and len(todo) > 1:
-        with Pool(workers) as pool:
-            for _ in tqdm(pool.imap_unordered(job, todo, chunksize=2),
-                          total=len(todo), desc=desc):
-                pass
-    else:
-        for img_id in tqdm(todo, desc=desc):
-            job(img_id)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -129,7 +94,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print('error: --out-dir must differ from --sal-dir (same file '
               'names)', file=sys.stderr)
         return 1
-    ids = list_ids(args.sal_dir)
+    ids = list_ids(args.sal_dir, SALIENCY_SUFFIX)
     if not ids:
         print(f'error: no *{SALIENCY_SUFFIX} files in {args.sal_dir} (run '
               'tools/infer_saliency.py first)', file=sys.stderr)
@@ -142,7 +107,7 @@ def main(argv: Optional[List[str]] = None) -> int:
           f"CRF {'preset ' + args.crf_preset if args.crf else 'off'}, "
           f'{args.workers} worker(s))')
     try:
-        run_jobs(job, todo, args.workers, 'pseudo-saliency')
+        run_jobs(job, todo, args.workers, 'pseudo-saliency', chunksize=2)
     except (SaliencyFileError, FileNotFoundError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1

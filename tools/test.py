@@ -13,15 +13,13 @@ import argparse
 import json
 import numbers
 import os
-import os.path as osp
 
 import mmwsss  # noqa: F401  isort:skip
 import numpy as np
-import torch.distributed as dist
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mmwsss.compat import setup_cpu_distributed
+from mmwsss.compat import setup_cpu_distributed, teardown_distributed
 from mmwsss.utils import register_all_modules
 from mmwsss.utils.tool_utils import check_checkpoint, load_config
 
@@ -112,8 +110,7 @@ def main() -> None:
         # last line: a JSON summary for scripts (tools/run_pipeline.py)
         print(json.dumps({k: float(v) for k, v in (metrics or {}).items()
                           if isinstance(v, (numbers.Number, np.generic))}))
-    if own_pg and dist.is_initialized():
-        dist.destroy_process_group()
+    teardown_distributed(own_pg)
 
 
 if __name__ == '__main__':

@@ -13,12 +13,11 @@ import os.path as osp
 
 # mmwsss first: registers the checkpoint loader before any config is read.
 import mmwsss  # noqa: F401  isort:skip
-import torch.distributed as dist
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from mmwsss.compat import setup_cpu_distributed
+from mmwsss.compat import setup_cpu_distributed, teardown_distributed
 from mmwsss.registry import RUNNERS
 from mmwsss.utils import register_all_modules
 
@@ -102,8 +101,7 @@ def main() -> None:
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)
     runner.train()
-    if own_pg and dist.is_initialized():
-        dist.destroy_process_group()
+    teardown_distributed(own_pg)
 
 
 if __name__ == '__main__':

@@ -4,21 +4,15 @@
 #   --cfg-options train_dataloader.dataset.pipeline.1.cam_dir=DIR
 _base_ = [
     '../_base_/models/c2am_resnest269.py',
+    '../_base_/models/c2am_hint.py',
     '../_base_/datasets/coco14_cls.py',
     '../_base_/schedules/c2am_10e.py',
     '../_base_/default_runtime.py',
 ]
 crop_size = (448, 448)
 hint_cam_dir = 'work_dirs/pnoc_rs269_coco/cams_train'
-model = dict(
-    hint=dict(
-        _delete_=True,  # the base's hint is None
-        fg_threshold=0.3,
-        loss_weight=1.0,
-        label_smoothing=0.1,
-        reduction='mean',
-        inclusive=True,
-        resize_mode='bicubic'))
+# _delete_: the base's hint is None
+model = dict(hint=dict(_base_.c2am_hint, _delete_=True, fg_threshold=0.3))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadCAMHint', cam_dir=hint_cam_dir),

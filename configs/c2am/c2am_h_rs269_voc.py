@@ -5,18 +5,10 @@
 # The hints are P-NOC's CAMs of train_aug (tools/infer_cams.py ... --split
 # train_aug); point the pipeline at them with
 #   --cfg-options train_dataloader.dataset.pipeline.1.cam_dir=DIR
-_base_ = ['./c2am_rs269_voc.py']
+_base_ = ['./c2am_rs269_voc.py', '../_base_/models/c2am_hint.py']
 hint_cam_dir = 'work_dirs/pnoc_rs269_voc/cams_train_aug'
-model = dict(
-    hint=dict(
-        _delete_=True,  # the base's hint is None
-        fg_threshold=0.4,
-        loss_weight=1.0,
-        label_smoothing=0.1,
-        # code: mean over the hinted pixels, hint >= δ_fg; paper: sum, >
-        reduction='mean',
-        inclusive=True,
-        resize_mode='bicubic'))
+# _delete_: the base's hint is None
+model = dict(hint=dict(_base_.c2am_hint, _delete_=True))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadCAMHint', cam_dir=hint_cam_dir),

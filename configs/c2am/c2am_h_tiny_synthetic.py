@@ -3,17 +3,10 @@
 # (tools/infer_cams.py configs/cam/cam_tiny_synthetic.py ... --split
 # train_aug --out-dir work_dirs/demo/cams/train_aug). Other CAMs:
 #   --cfg-options train_dataloader.dataset.pipeline.1.cam_dir=DIR
-_base_ = ['./c2am_tiny_synthetic.py']
+_base_ = ['./c2am_tiny_synthetic.py', '../_base_/models/c2am_hint.py']
 hint_cam_dir = 'work_dirs/demo/cams/train_aug'
-model = dict(
-    hint=dict(
-        _delete_=True,  # the base's hint is None
-        fg_threshold=0.4,
-        loss_weight=1.0,
-        label_smoothing=0.1,
-        reduction='mean',
-        inclusive=True,
-        resize_mode='bicubic'))
+# _delete_: the base's hint is None
+model = dict(hint=dict(_base_.c2am_hint, _delete_=True))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadCAMHint', cam_dir=hint_cam_dir),

@@ -24,17 +24,8 @@ max_epochs = 10
 # (which fine-tunes ImageNet weights for 825 optimizer steps).
 optim_wrapper = dict(
     optimizer=dict(lr=0.01, momentum=0.9), accumulative_counts=1)
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        power=0.9,
-        eta_min=0.0,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+param_scheduler = [dict(_base_.poly, end=max_epochs)]
+train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(
     logger=dict(interval=5),
     checkpoint=dict(interval=5, max_keep_ckpts=1, save_last=True))

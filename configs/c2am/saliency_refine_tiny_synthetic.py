@@ -17,8 +17,17 @@ data_splits = dict(
     train='ImageSets/Segmentation/train.txt',
     val='ImageSets/Segmentation/val.txt')
 
+# the stock cross-entropy of the saliency refinement (mean over labelled
+# pixels), not the final segmentation's label-smoothed one
+stock_ce = dict(
+    type='CrossEntropyLoss', use_sigmoid=False, avg_non_ignore=True)
 model = dict(
-    decode_head=dict(num_classes=2), auxiliary_head=dict(num_classes=2))
+    decode_head=dict(
+        num_classes=2,
+        loss_decode=dict(stock_ce, _delete_=True, loss_weight=1.0)),
+    auxiliary_head=dict(
+        num_classes=2,
+        loss_decode=dict(stock_ce, _delete_=True, loss_weight=0.4)))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
@@ -71,15 +80,7 @@ test_evaluator = dict(
 val_dataloader = None
 val_evaluator = None
 val_cfg = None
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        power=0.9,
-        eta_min=0.0,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
-]
+param_scheduler = [dict(_base_.poly, end=max_iters)]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
     logger=dict(interval=10),

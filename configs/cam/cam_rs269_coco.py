@@ -13,16 +13,8 @@ train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomResizeLongSide', min_size=400, max_size=800),
     dict(type='RandomFlip', prob=0.5),
-    dict(
-        type='RandAugment',
-        _scope_='mmpretrain',
-        policies={{_base_.rand_augment_policies}},
-        num_policies=2,
-        magnitude_level=10,
-        magnitude_std='inf',
-        hparams=dict(pad_val=0)),
-    dict(type='Cutout', _scope_='mmpretrain', shape=16, pad_val=0, prob=1.0),
-    dict(type='RandomCropPad', crop_size={{_base_.crop_size}}),
+    *_base_.rand_augment_steps,
+    dict(type='RandomCropPad', crop_size=_base_.crop_size),
     dict(type='PackWSSSInputs'),
 ]
 train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))

@@ -9,29 +9,20 @@ _base_ = [
 ]
 model = dict(
     type='CAMClassifier',
-    data_preprocessor={{_base_.tiny_preprocessor}},
-    backbone={{_base_.tiny_backbone}},
+    data_preprocessor=_base_.tiny_preprocessor,
+    backbone=_base_.tiny_backbone,
     num_classes=6,
-    in_channels={{_base_.tiny_in_channels}},
+    in_channels=_base_.tiny_in_channels,
     pretrained=None,
     loss=dict(type='MultiLabelSoftMarginLoss', label_smoothing=0.1),
-    test_cfg={{_base_.tiny_test_cfg}})
+    test_cfg=_base_.tiny_test_cfg)
 max_epochs = 20
 # From scratch: momentum helps a randomly initialised backbone converge in
 # the demo's short schedule (the reference recipe fine-tunes ImageNet
 # weights without momentum).
 optim_wrapper = dict(optimizer=dict(lr=0.05, momentum=0.9))
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        power=0.9,
-        eta_min=0.0,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+param_scheduler = [dict(_base_.poly, end=max_epochs)]
+train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=5, max_keep_ckpts=1, save_last=True))

@@ -7,11 +7,9 @@ model = dict(type='POC', train_noc=False)
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
-    optimizer={{_base_.sgd}},
+    optimizer=_base_.sgd,
     constructor='PretrainedScratchOptimWrapperConstructor',
     paramwise_cfg=dict(
-        pretrained_prefixes=('generator.backbone.', ),
-        scratch_lr_mult=10.0,
-        bias_lr_mult=2.0,
-        bias_decay_mult=0.0))
-param_scheduler = [{{_base_.poly}}]
+        _base_.optim_wrapper.generator.paramwise_cfg,
+        pretrained_prefixes=('generator.backbone.', )))
+param_scheduler = [_base_.poly]

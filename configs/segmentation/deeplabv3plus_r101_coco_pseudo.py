@@ -57,15 +57,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(optimizer=dict(lr=0.004))
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        power=0.9,
-        eta_min=0.0,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
-]
+param_scheduler = [dict(_base_.poly, end=max_iters)]
 # val2014 has 40,504 images: validate at the end only.
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(checkpoint=dict(interval=5000))

@@ -4,11 +4,14 @@
 # (15.1 epochs of train_aug). Reference values mapped onto stock MMSeg: crop
 # 512 from a 320-640 long side, SGD Nesterov lr 0.007 (heads x10), wd 4e-5,
 # poly 0.9 to 0; TTA 0.5-2 x flip. Kept stock: OS8, SyncBN (not GroupNorm),
-# the FCN auxiliary head, PhotoMetricDistortion, and plain cross-entropy
-# (mmseg 1.2.2's CrossEntropyLoss has no label smoothing).
+# the FCN auxiliary head (weight 0.4), PhotoMetricDistortion. The loss is
+# the reference's cross-entropy with label smoothing 0.1 (mmseg 1.2.2's
+# CrossEntropyLoss has none: mmwsss.LabelSmoothCrossEntropyLoss; set
+# label_smoothing=0.0 for plain cross-entropy).
 _base_ = [
     'mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-20k_voc12aug-512x512.py'
 ]
+custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
 data_root = 'data/VOCdevkit/VOC2012'
 # Pseudo-mask PNGs {img_id}.png (class ids, 255 = ignore) written by
 # tools/make_pseudo_masks.py; relative to data_root, or absolute. Switch
@@ -18,6 +21,7 @@ pseudo_mask_dir = 'SegmentationClassPseudo'
 crop_size = (512, 512)
 max_iters = 5000
 
+seg_loss = dict(type='mmwsss.LabelSmoothCrossEntropyLoss', label_smoothing=0.1)
 model = dict(
     # ImageNet ResNet-101-V1c, the file behind open-mmlab://resnet101_v1c
     # (download.openmmlab.com/pretrain/third_party/resnet101_v1c-e67eebb6.pth),
@@ -25,8 +29,10 @@ model = dict(
     pretrained='data/pretrained/resnet101_v1c-e67eebb6.pth',
     # Mean over the labelled pixels (torch's ignore_index semantics, as the
     # reference): pseudo-masks leave many pixels at 255.
-    decode_head=dict(loss_decode=dict(avg_non_ignore=True)),
-    auxiliary_head=dict(loss_decode=dict(avg_non_ignore=True)))
+    decode_head=dict(
+        loss_decode=dict(seg_loss, _delete_=True, loss_weight=1.0)),
+    auxiliary_head=dict(
+        loss_decode=dict(seg_loss, _delete_=True, loss_weight=0.4)))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -62,15 +68,11 @@ optim_wrapper = dict(
     paramwise_cfg=dict(
         custom_keys=dict(
             decode_head=dict(lr_mult=10.), auxiliary_head=dict(lr_mult=10.))))
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        power=0.9,
-        eta_min=0.0,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
-]
+# Other lengths: [dict(_base_.poly, end=max_iters)].
+poly = dict(
+    type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters,
+    by_epoch=False)
+param_scheduler = [poly]
 train_cfg = dict(max_iters=max_iters, val_interval=1000)
 default_hooks = dict(
     checkpoint=dict(interval=1000, max_keep_ckpts=2, save_last=True))

@@ -29,6 +29,17 @@ def voc_palette(num_entries: int = 256) -> np.ndarray:
     return palette
 
 
+def palette_over_voc(colours) -> np.ndarray:
+    """256×3 palette: ``colours`` (a data set's metainfo palette, N×3) over
+    the VOC colour map, never past entry 254, so 255 (ignore) keeps its VOC
+    colour."""
+    palette = voc_palette()
+    if colours is not None and len(colours):
+        colours = np.asarray(colours, dtype=np.uint8)[:255]
+        palette[:len(colours)] = colours
+    return palette
+
+
 def make_pseudo_mask(cams: np.ndarray,
                      keys: np.ndarray,
                      bg_threshold: float,

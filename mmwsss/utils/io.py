@@ -1,5 +1,6 @@
 """Atomic file writing: write to a temporary file beside the target, then
-rename, so an interrupted stage never leaves a truncated output behind."""
+rename, so an interrupted stage never leaves a truncated output behind; and
+the image id that names every per-image output."""
 import io
 import os
 import os.path as osp
@@ -59,3 +60,13 @@ def save_indexed_png(path: str, label: np.ndarray, palette: np.ndarray) -> None:
     buf = io.BytesIO()
     img.save(buf, format='PNG')
     atomic_write_bytes(path, buf.getvalue())
+
+
+def sample_id(info: dict) -> str:
+    """Image id of a data set entry or data sample: its ``img_id``, else the
+    image file's name without the suffix. Per-image outputs (CAMs, saliency
+    maps, masks) are named by it."""
+    img_id = info.get('img_id')
+    if img_id is None:
+        img_id = osp.splitext(osp.basename(info['img_path']))[0]
+    return str(img_id)

@@ -1,9 +1,13 @@
 """Helpers shared by the command-line tools in ``tools/``."""
+import argparse
 import os
 import os.path as osp
+import sys
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
+
+from mmwsss.utils.io import sample_id
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None,
@@ -91,14 +95,6 @@ def ensure_dir(path: str) -> str:
     return path
 
 
-def info_id(info: dict) -> str:
-    """Image id of a dataset entry: its ``img_id``, else the image file's
-    name without the suffix."""
-    img_id = info.get('img_id') or osp.splitext(osp.basename(
-        info['img_path']))[0]
-    return str(img_id)
-
-
 def pending_indices(dataset_cfg: dict, out_file: Callable[[str], str]
                     ) -> Tuple[List[int], int]:
     """(indices of the entries whose output ``out_file(img_id)`` does not
@@ -108,6 +104,89 @@ def pending_indices(dataset_cfg: dict, out_file: Callable[[str], str]
     dataset = DATASETS.build(dataset_cfg)
     todo = [
         i for i in range(len(dataset))
-        if not osp.exists(out_file(info_id(dataset.get_data_info(i))))
+        if not osp.exists(out_file(sample_id(dataset.get_data_info(i))))
     ]
     return todo, len(dataset)
+
+
+def inference_arg_parser(description: str,
+                         out_help: str) -> argparse.ArgumentParser:
+    """The arguments of the per-image map inference tools
+    (``tools/infer_cams.py``, ``tools/infer_saliency.py``)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--out-dir', required=True, help=out_help)
+    parser.add_argument('--split', help='a name in the config\'s data_splits '
+                        '(default: the test_dataloader as configured)')
+    parser.add_argument('--work-dir', help='logs (default work_dirs/<cfg>)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='recompute images whose file exists')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser
+
+
+def infer_maps(args: argparse.Namespace, writer: str,
+               out_file: Callable[[str], str], what: str) -> int:
+    """Run ``args.checkpoint`` over the test split of ``args.config`` and
+    write one map per image with the metric ``writer`` (a registered
+    writer, e.g. ``'mmwsss.CAMWriter'``) into ``args.out_dir``.
+
+    Resumable: images whose ``out_file(img_id)`` exists are skipped (all
+    are recomputed with ``args.overwrite``). Distributed launches shard the
+    images. Returns 0, or 1 after printing why nothing could run.
+    """
+    from mmengine.logging import print_log
+    from mmengine.model import is_model_wrapper
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+
+    from mmwsss.compat import setup_cpu_distributed, teardown_distributed
+    from mmwsss.models.utils.weights import load_model_checkpoint
+
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    try:
+        check_checkpoint(args.checkpoint)
+        cfg = load_config(args.config, args.cfg_options, args.work_dir)
+        select_split(cfg, args.split)
+    except (FileNotFoundError, KeyError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    cfg.launcher = args.launcher
+    init_default_scope(cfg.get('default_scope', 'mmwsss'))
+
+    dataset_cfg = cfg.test_dataloader.dataset
+    dataset_cfg.pop('indices', None)
+    if not args.overwrite:
+        todo, total = pending_indices(dataset_cfg.to_dict(), out_file)
+        print_log(f'{total - len(todo)}/{total} images already have {what} '
+                  f'in {args.out_dir}; {len(todo)} to infer',
+                  logger='current')
+        if not todo:
+            return 0
+        dataset_cfg.indices = todo
+    # scoped names: stock MMSeg configs keep default_scope='mmseg'
+    cfg.test_evaluator = dict(
+        type=writer, out_dir=args.out_dir, overwrite=args.overwrite)
+    cfg.test_cfg = dict(type='TestLoop')
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+        dict(type='mmwsss.ProgressBarHook', desc=f'{what} inference')]
+    # no visualisation writes during inference (MMSeg configs have a hook)
+    cfg.get('default_hooks', {}).pop('visualization', None)
+    cfg.load_from = None
+    cfg.resume = False
+
+    own_pg = setup_cpu_distributed(cfg, args.launcher)
+    runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    # a P-NOC model needs its generator (or EMA) only
+    prefixes = model.inference_prefixes() if hasattr(
+        model, 'inference_prefixes') else ('', )
+    load_model_checkpoint(model, args.checkpoint, 'CHECKPOINT', prefixes)
+    runner.test()
+    teardown_distributed(own_pg)
+    return 0

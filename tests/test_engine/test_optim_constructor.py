@@ -1,5 +1,4 @@
 import pytest
-import torch
 import torch.nn as nn
 
 from mmwsss.engine import PretrainedScratchOptimWrapperConstructor

@@ -33,7 +33,8 @@ def test_config_resolves_and_builds(path):
     cfg = Config.fromfile(path)
     # Stock MMSeg scope; mmwsss is imported only where a component needs it.
     assert cfg.default_scope == 'mmseg'
-    uses_mmwsss = 'mmwsss.' in str(cfg.train_dataloader.dataset.type)
+    uses_mmwsss = 'mmwsss.' in str(cfg.train_dataloader.dataset.type) + \
+        str(cfg.model)
     assert ('custom_imports' in cfg) == uses_mmwsss
     # Weights are local files (no download); tests build without them.
     pretrained = cfg.model.get('pretrained')
@@ -51,6 +52,12 @@ def test_config_resolves_and_builds(path):
     assert model.auxiliary_head.num_classes == NUM_CLASSES[dataset]
     assert 'tta_pipeline' in cfg and cfg.tta_model.type == 'SegTTAModel'
     assert cfg.val_evaluator.type == 'IoUMetric'
+    if 'deeplabv3plus' in path:  # the reference's label smoothing 0.1
+        for head, weight in ((model.decode_head, 1.0),
+                             (model.auxiliary_head, 0.4)):
+            loss = head.loss_decode
+            assert type(loss).__name__ == 'LabelSmoothCrossEntropyLoss'
+            assert (loss.label_smoothing, loss.loss_weight) == (0.1, weight)
 
 
 def test_voc_recipe():

@@ -7,7 +7,6 @@ import os.path as osp
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from tests.conftest import REPO, data_opts, run_tool

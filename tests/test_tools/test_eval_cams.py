@@ -1,6 +1,5 @@
 import json
 import os
-import os.path as osp
 
 import numpy as np
 import pytest

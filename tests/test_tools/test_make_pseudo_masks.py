@@ -1,5 +1,4 @@
 import os
-import os.path as osp
 
 import numpy as np
 import pytest

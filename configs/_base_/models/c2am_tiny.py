@@ -1,19 +1,10 @@
 # C²AM on the slim ResNet-18 of the demo (configs/_base_/models/cam_tiny.py):
 # layer4 (128 ch) and layer3 (64 ch) at output stride 16.
 _base_ = ['./cam_tiny.py']
-c2am_tiny_backbone = dict(
-    type='ResNet',
-    _scope_='mmpretrain',
-    depth=18,
-    stem_channels=16,
-    base_channels=16,
-    strides=(1, 2, 2, 1),
-    dilations=(1, 1, 1, 2),
-    out_indices=(2, 3))
 model = dict(
     type='C2AM',
-    data_preprocessor={{_base_.tiny_preprocessor}},
-    backbone=c2am_tiny_backbone,
+    data_preprocessor=_base_.tiny_preprocessor,
+    backbone=dict(_base_.tiny_backbone, out_indices=(2, 3)),
     in_channels=192,
     feature_indices=(-1, -2),
     loss_pos=dict(type='SimMaxLoss', alpha=0.25, average='code'),
@@ -22,4 +13,4 @@ model = dict(
     gather_batch=True,
     accumulation='sum',
     pretrained=None,
-    test_cfg={{_base_.tiny_test_cfg}})
+    test_cfg=_base_.tiny_test_cfg)

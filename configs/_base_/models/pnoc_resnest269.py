@@ -1,41 +1,18 @@
 # P-NOC on ResNeSt-269 (output stride 16), VOC: generator f (CAM classifier
 # from ImageNet weights) + noc, initialised from the vanilla CAM run
 # (configs/cam/cam_rs269_voc.py) and trained with frozen BN.
-_base_ = ['./separate_ddp.py']
-norm_mean = [123.675, 116.28, 103.53]
-norm_std = [58.395, 57.12, 57.375]
-backbone = dict(
-    type='TIMMBackbone',
-    model_name='resnest269e',
-    features_only=True,
-    pretrained=False,
-    output_stride=16,
-    out_indices=(4, ))
-cam_test_cfg = dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True, stride=16)
+_base_ = ['./resnest269.py', './separate_ddp.py']
+classifier = dict(
+    type='CAMClassifier',
+    backbone=_base_.resnest269_backbone,
+    num_classes=20,
+    in_channels=_base_.resnest269_channels,
+    test_cfg=_base_.cam_test_cfg)
 model = dict(
     type='PNOC',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=norm_mean,
-        std=norm_std,
-        bgr_to_rgb=True,
-        size=(512, 512),
-        pad_val=0,
-        seg_pad_val=255),
-    generator=dict(
-        type='CAMClassifier',
-        backbone=backbone,
-        num_classes=20,
-        in_channels=2048,
-        pretrained='data/pretrained/resnest269-0cc87c48.pth',
-        test_cfg=cam_test_cfg),
-    noc=dict(
-        type='CAMClassifier',
-        backbone=backbone,
-        num_classes=20,
-        in_channels=2048,
-        freeze_bn=True,
-        test_cfg=cam_test_cfg),
+    data_preprocessor=_base_.resnest_preprocessor,
+    generator=dict(classifier, pretrained=_base_.resnest269_weights),
+    noc=dict(classifier, freeze_bn=True),
     # The prerequisite: the vanilla CAM (+RandAugment, LS) checkpoint.
     noc_checkpoint='work_dirs/cam_rs269_voc/epoch_15.pth',
     puzzle=True,

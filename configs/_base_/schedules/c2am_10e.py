@@ -1,28 +1,10 @@
-# C²AM / C²AM-H schedule (P-NOC spec §6.3, HEAD runner 2-saliency.sh): SGD
-# without momentum, lr 0.001 for the pretrained backbone, x10 for the new
-# disentangler (x2 more for its biases / BN beta, no decay on them), wd 1e-4,
+# C²AM / C²AM-H schedule (P-NOC spec §6.3, HEAD runner 2-saliency.sh): the
+# CAM schedule (SGD without momentum, new layers x10, biases / BN beta x2
+# without decay, wd 1e-4, poly 0.9 per iteration) at lr 0.001, with
 # accumulation 2 (micro-batch gradients summed, see model.accumulation),
-# poly 0.9 per iteration, 10 epochs.
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.001, momentum=0.0, weight_decay=1e-4),
-    accumulative_counts=2,
-    constructor='PretrainedScratchOptimWrapperConstructor',
-    paramwise_cfg=dict(
-        pretrained_prefixes=('backbone.', ),
-        scratch_lr_mult=10.0,
-        bias_lr_mult=2.0,
-        bias_decay_mult=0.0))
+# 10 epochs.
+_base_ = ['./cam_15e.py']
+optim_wrapper = dict(optimizer=dict(lr=0.001), accumulative_counts=2)
 max_epochs = 10
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        power=0.9,
-        eta_min=0.0,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
-test_cfg = dict(type='TestLoop')
+param_scheduler = [dict(_base_.poly, end=max_epochs)]
+train_cfg = dict(max_epochs=max_epochs)

@@ -13,15 +13,15 @@ optim_wrapper = dict(
         bias_lr_mult=2.0,
         bias_decay_mult=0.0))
 max_epochs = 15
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        power=0.9,
-        eta_min=0.0,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True)
-]
+# Schedules of other lengths: [dict(_base_.poly, end=max_epochs)].
+poly = dict(
+    type='PolyLR',
+    power=0.9,
+    eta_min=0.0,
+    by_epoch=True,
+    begin=0,
+    end=max_epochs,
+    convert_to_iter_based=True)
+param_scheduler = [poly]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 test_cfg = dict(type='TestLoop')

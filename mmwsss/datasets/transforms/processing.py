@@ -9,7 +9,7 @@ such as the CAM hints of :class:`~mmwsss.datasets.transforms.LoadCAMs`) are
 resized bilinearly and padded with 0 instead.
 """
 import random
-from typing import Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import mmcv
 import numpy as np

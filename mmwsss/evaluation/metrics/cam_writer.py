@@ -8,14 +8,7 @@ from mmengine.evaluator import BaseMetric
 
 from mmwsss.inference.cam_io import cam_path, save_cam
 from mmwsss.registry import METRICS
-
-
-def sample_id(data_sample: dict) -> str:
-    """Image id of a data sample (``img_id`` or the image's file stem)."""
-    img_id = data_sample.get('img_id')
-    if img_id is None:
-        img_id = osp.splitext(osp.basename(data_sample['img_path']))[0]
-    return str(img_id)
+from mmwsss.utils.io import sample_id
 
 
 @METRICS.register_module()

@@ -18,7 +18,7 @@ from mmengine.evaluator import BaseMetric
 
 from mmwsss.inference.saliency import save_saliency, saliency_path
 from mmwsss.registry import METRICS
-from .cam_writer import sample_id
+from mmwsss.utils.io import sample_id
 
 
 def saliency_from_sample(sample: dict, foreground_index: int = 1
