@@ -32,7 +32,7 @@ import mmwsss  # noqa: F401  isort:skip
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dist import get_dist_info, init_dist
 from mmengine.registry import init_default_scope
 from tqdm import tqdm
@@ -47,22 +47,19 @@ from mmwsss.models.utils.weights import load_model_checkpoint
 from mmwsss.registry import DATASETS, MODELS
 from mmwsss.utils.io import sample_id
 from mmwsss.utils.tool_utils import (check_checkpoint, ensure_dir,
-                                     load_config, select_split)
+                                     inference_arg_parser, load_config,
+                                     select_split)
 
 RW_DEFAULTS = dict(
     beta=10.0, exp_times=8, radius=5, method='sparse', normalize='global')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Random walk of CAMs over AffinityNet boundaries')
-    parser.add_argument('config', help='AffinityNet config')
-    parser.add_argument('checkpoint', help='AffinityNet checkpoint')
+    parser = inference_arg_parser(
+        'Random walk of CAMs over AffinityNet boundaries (CONFIG and '
+        'CHECKPOINT: an AffinityNet)',
+        'folder of the walked maps (CAM format)', work_dir=False)
     parser.add_argument('--cam-dir', required=True, help='folder of CAMs')
-    parser.add_argument('--out-dir', required=True,
-                        help='folder of the walked maps (CAM format)')
-    parser.add_argument('--split', help="a name in the config's data_splits "
-                        '(default: the test_dataloader as configured)')
     parser.add_argument('--beta', type=float, help='affinity exponent (10)')
     parser.add_argument('--exp-times', type=int,
                         help='walk length 2^exp_times (8)')
@@ -74,12 +71,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='global: one max over all classes (reference); class: per map')
     parser.add_argument('--device', help='cpu, cuda or cuda:N (default: '
                         'cuda when available)')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='recompute images whose output exists')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args

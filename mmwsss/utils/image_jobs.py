@@ -8,6 +8,7 @@ picklable job object, fail naming the image.
 """
 import glob
 import os.path as osp
+from abc import ABC, abstractmethod
 from multiprocessing import Pool
 from typing import Any, Callable, List, Sequence, Tuple, Type
 
@@ -17,7 +18,7 @@ from tqdm import tqdm
 from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
 
 
-class ImageJob:
+class ImageJob(ABC):
     """Makes the output of one image; picklable, for worker processes.
 
     Subclasses implement :meth:`out_path` and :meth:`run`. Calling the job
@@ -28,11 +29,13 @@ class ImageJob:
 
     passthrough: Tuple[Type[BaseException], ...] = (FileNotFoundError, )
 
+    @abstractmethod
     def out_path(self, img_id: str) -> str:
-        raise NotImplementedError
+        """The output file of image ``img_id``."""
 
+    @abstractmethod
     def run(self, item: Any) -> Any:
-        raise NotImplementedError
+        """Make the output of one work item (skip it when it exists)."""
 
     @staticmethod
     def item_id(item: Any) -> str:

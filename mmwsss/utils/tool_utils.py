@@ -109,17 +109,21 @@ def pending_indices(dataset_cfg: dict, out_file: Callable[[str], str]
     return todo, len(dataset)
 
 
-def inference_arg_parser(description: str,
-                         out_help: str) -> argparse.ArgumentParser:
+def inference_arg_parser(description: str, out_help: str,
+                         work_dir: bool = True) -> argparse.ArgumentParser:
     """The arguments of the per-image map inference tools
-    (``tools/infer_cams.py``, ``tools/infer_saliency.py``)."""
+    (``tools/infer_cams.py``, ``infer_saliency.py``, ``infer_rw.py``);
+    ``work_dir`` adds ``--work-dir`` (for tools that run an mmengine
+    Runner, which logs there)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--out-dir', required=True, help=out_help)
     parser.add_argument('--split', help='a name in the config\'s data_splits '
                         '(default: the test_dataloader as configured)')
-    parser.add_argument('--work-dir', help='logs (default work_dirs/<cfg>)')
+    if work_dir:
+        parser.add_argument('--work-dir',
+                            help='logs (default work_dirs/<cfg>)')
     parser.add_argument('--overwrite', action='store_true',
                         help='recompute images whose file exists')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -162,8 +166,8 @@ def infer_maps(args: argparse.Namespace, writer: str,
     dataset_cfg.pop('indices', None)
     if not args.overwrite:
         todo, total = pending_indices(dataset_cfg.to_dict(), out_file)
-        print_log(f'{total - len(todo)}/{total} images already have {what} '
-                  f'in {args.out_dir}; {len(todo)} to infer',
+        print_log(f'{total - len(todo)}/{total} images already have '
+                  f'{what} maps in {args.out_dir}; {len(todo)} to infer',
                   logger='current')
         if not todo:
             return 0
