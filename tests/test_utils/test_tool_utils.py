@@ -59,3 +59,29 @@ def test_missing_files_names_the_first_three(tmp_path):
     msg = missing_files(paths, 'masks')
     assert msg.startswith('4 of 5 masks missing (')
     assert 'm2.png ...' in msg and 'm3.png' not in msg
+
+
+def test_infer_maps_fails_clearly_before_any_work(tmp_path, capsys):
+    """Missing checkpoint, missing config and unknown split: rc 1, one
+    error line naming the culprit, nothing written."""
+    from mmwsss.utils.tool_utils import infer_maps, inference_arg_parser
+    ckpt = tmp_path / 'c.pth'
+    ckpt.write_bytes(b'')
+    out = tmp_path / 'out'
+    parser = inference_arg_parser('t', 'out')
+
+    def run(*argv):
+        args = parser.parse_args([*argv, '--out-dir', str(out)])
+        return infer_maps(args, 'mmwsss.CAMWriter',
+                          lambda i: str(out / f'{i}.npz'), 'CAM')
+
+    assert run(CAM_CONFIG, str(tmp_path / 'none.pth')) == 1
+    assert 'none.pth' in capsys.readouterr().err
+    assert run(str(tmp_path / 'none.py'), str(ckpt)) == 1
+    assert 'none.py' in capsys.readouterr().err
+    assert run(CAM_CONFIG, str(ckpt), '--split', 'nope') == 1
+    assert 'unknown split "nope"' in capsys.readouterr().err
+    assert not out.exists()
+    # the Runner-free tool omits --work-dir
+    assert '--work-dir' not in inference_arg_parser(
+        't', 'out', work_dir=False).format_help()
