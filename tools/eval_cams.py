@@ -15,17 +15,15 @@ import argparse
 import json
 import os.path as osp
 import sys
-from multiprocessing import Pool
 from typing import List, Optional, Tuple
 
-import numpy as np
 from mmengine.config import DictAction
-from PIL import Image
-from tqdm import tqdm
 
 from mmwsss.evaluation import CAMIoUMetric
 from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
 from mmwsss.inference.cam_io import CAMFileError, cam_path, load_cam
+from mmwsss.utils.image_jobs import ImageJob, run_jobs
+from mmwsss.utils.io import load_label, sample_id
 
 # (img_id, cam file, GT file or None, image file)
 Item = Tuple[str, str, Optional[str], str]
@@ -88,40 +86,21 @@ def dataset_items(dataset, cam_dir: str) -> List[Item]:
     items = []
     for idx in range(len(dataset)):
         info = dataset.get_data_info(idx)
-        img_path = info['img_path']
-        img_id = info.get('img_id') or osp.splitext(
-            osp.basename(img_path))[0]
-        items.append((str(img_id), cam_path(cam_dir, img_id),
-                      info.get('seg_map_path'), img_path))
+        img_id = sample_id(info)
+        items.append((img_id, cam_path(cam_dir, img_id),
+                      info.get('seg_map_path'), info['img_path']))
     return items
 
 
-def load_label(path: str) -> np.ndarray:
-    """H×W class ids of an index (or grey) PNG."""
-    try:
-        with Image.open(path) as img:
-            return np.asarray(img)
-    except (OSError, ValueError) as err:
-        raise OSError(f'cannot read GT mask {path}: {err}') from err
+class SampleJob(ImageJob):
+    """Areas of one image."""
 
-
-class SampleJob:
-    """Areas of one image; picklable, for worker processes."""
+    passthrough = (CAMFileError, FileNotFoundError)
 
     def __init__(self, metric: CAMIoUMetric) -> None:
         self.metric = metric
 
-    def __call__(self, item: Item) -> Optional[dict]:
-        """Areas of one image; errors are re-raised naming the image."""
-        try:
-            return self._run(item)
-        except (CAMFileError, FileNotFoundError):
-            raise  # their messages name the file already
-        except Exception as err:
-            raise RuntimeError(
-                f'{item[0]}: {type(err).__name__}: {err}') from err
-
-    def _run(self, item: Item) -> Optional[dict]:
+    def run(self, item: Item) -> Optional[dict]:
         img_id, cam_file, gt_file, img_file = item
         if not gt_file or not osp.isfile(gt_file):
             return None  # unlabelled image: skipped, as in the metric
@@ -166,13 +145,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     job = SampleJob(metric)
     try:
-        if args.workers > 1 and len(items) > 1:
-            with Pool(args.workers) as pool:
-                results = list(
-                    tqdm(pool.imap_unordered(job, items, chunksize=4),
-                         total=len(items), desc='eval CAMs'))
-        else:
-            results = [job(it) for it in tqdm(items, desc='eval CAMs')]
+        results = run_jobs(job, items, args.workers, 'eval CAMs')
     except (CAMFileError, FileNotFoundError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1

@@ -44,20 +44,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def read_png(path: str, what: str) -> np.ndarray:
-    from PIL import Image
-    try:
-        with Image.open(path) as img:
-            return np.asarray(img)
-    except (OSError, ValueError) as err:
-        raise OSError(f'cannot read {what} {path}: {err}') from err
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     from mmseg.evaluation import IoUMetric
 
-    from mmwsss.utils.io import sample_id
+    from mmwsss.utils.io import load_label, sample_id
     from mmwsss.utils.tool_utils import build_split_dataset, missing_files
 
     try:
@@ -89,8 +80,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     covered = total = 0
     try:
         for img_id, mask_file, gt_file in tqdm(items, desc='eval masks'):
-            pred = read_png(mask_file, 'mask').astype(np.int64)
-            gt = read_png(gt_file, 'GT mask').astype(np.int64)
+            pred = load_label(mask_file, 'mask').astype(np.int64)
+            gt = load_label(gt_file).astype(np.int64)
             if pred.shape != gt.shape:
                 raise ValueError(f'{mask_file}: size {pred.shape} differs '
                                  f'from the GT {gt_file} {gt.shape}')

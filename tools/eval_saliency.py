@@ -24,19 +24,18 @@ import argparse
 import json
 import os.path as osp
 import sys
-from multiprocessing import Pool
 from typing import List, Optional, Tuple
 
 import numpy as np
 from mmengine.config import DictAction
-from PIL import Image
-from tqdm import tqdm
 
 from mmwsss.evaluation import CAMIoUMetric
 from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
 from mmwsss.inference.cam_io import CAMFileError, cam_path, load_cam
 from mmwsss.inference.saliency import (SaliencyFileError, load_saliency,
                                        saliency_path)
+from mmwsss.utils.image_jobs import ImageJob, run_jobs
+from mmwsss.utils.io import load_label, sample_id
 
 SALIENCY_CLASSES = ('background', 'salient')
 # (img_id, saliency file, GT file or None, image file, CAM file or None)
@@ -68,38 +67,22 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load_label(path: str) -> np.ndarray:
-    """H×W class ids of an index (or grey) PNG."""
-    try:
-        with Image.open(path) as img:
-            return np.asarray(img)
-    except (OSError, ValueError) as err:
-        raise OSError(f'cannot read GT mask {path}: {err}') from err
-
-
 def binarize(gt: np.ndarray, ignore_index: int = 255) -> np.ndarray:
     """Any foreground class → 1; background and ignore kept."""
     return np.where((gt != 0) & (gt != ignore_index), 1, gt)
 
 
-class SampleJob:
-    """Areas of one image for both protocols; picklable."""
+class SampleJob(ImageJob):
+    """Areas of one image for both protocols."""
+
+    passthrough = (CAMFileError, SaliencyFileError, FileNotFoundError)
 
     def __init__(self, binary: CAMIoUMetric,
                  combined: Optional[CAMIoUMetric]) -> None:
         self.binary = binary
         self.combined = combined
 
-    def __call__(self, item: Item) -> Optional[tuple]:
-        try:
-            return self._run(item)
-        except (CAMFileError, SaliencyFileError, FileNotFoundError):
-            raise  # their messages name the file already
-        except Exception as err:
-            raise RuntimeError(
-                f'{item[0]}: {type(err).__name__}: {err}') from err
-
-    def _run(self, item: Item) -> Optional[tuple]:
+    def run(self, item: Item) -> Optional[tuple]:
         img_id, sal_file, gt_file, img_file, cam_file = item
         if not gt_file or not osp.isfile(gt_file):
             return None  # unlabelled image: skipped, as in the metric
@@ -125,8 +108,7 @@ def build_items(dataset, sal_dir: str, cam_dir: Optional[str]) -> List[Item]:
     items = []
     for idx in range(len(dataset)):
         info = dataset.get_data_info(idx)
-        img_id = str(info.get('img_id') or osp.splitext(
-            osp.basename(info['img_path']))[0])
+        img_id = sample_id(info)
         items.append((img_id, saliency_path(sal_dir, img_id),
                       info.get('seg_map_path'), info['img_path'],
                       cam_path(cam_dir, img_id) if cam_dir else None))
@@ -172,13 +154,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     job = SampleJob(binary, combined)
     try:
-        if args.workers > 1 and len(items) > 1:
-            with Pool(args.workers) as pool:
-                results = list(
-                    tqdm(pool.imap(job, items, chunksize=4),
-                         total=len(items), desc='eval saliency'))
-        else:
-            results = [job(it) for it in tqdm(items, desc='eval saliency')]
+        results = run_jobs(job, items, args.workers, 'eval saliency')
     except (CAMFileError, SaliencyFileError, FileNotFoundError,
             RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)

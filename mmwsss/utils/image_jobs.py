@@ -1,10 +1,9 @@
-"""Per-image offline jobs: one output file per image, resumable, optionally
-on a process pool.
+"""Per-image offline jobs, optionally on a process pool.
 
-The CPU-bound post-processing tools (``tools/make_pseudo_masks.py``,
-``make_pseudo_saliency.py``, ``make_affinity_labels.py``) share this shape:
-list the inputs, skip images whose output exists, make each output with a
-picklable job object, fail naming the image.
+The CPU-bound tools (``tools/make_pseudo_masks.py``,
+``make_pseudo_saliency.py``, ``make_affinity_labels.py``, ``eval_cams.py``,
+``eval_saliency.py``) share this shape: list the images, run a picklable
+job object on each, fail naming the image.
 """
 import glob
 import os.path as osp
@@ -19,23 +18,18 @@ from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
 
 
 class ImageJob(ABC):
-    """Makes the output of one image; picklable, for worker processes.
+    """The work on one image; picklable, for worker processes.
 
-    Subclasses implement :meth:`out_path` and :meth:`run`. Calling the job
-    runs it, re-raising any error not in :attr:`passthrough` as a
-    ``RuntimeError`` that names the image (``passthrough`` errors name
-    their file already).
+    Subclasses implement :meth:`run`. Calling the job runs it, re-raising
+    any error not in :attr:`passthrough` as a ``RuntimeError`` that names
+    the image (``passthrough`` errors name their file already).
     """
 
     passthrough: Tuple[Type[BaseException], ...] = (FileNotFoundError, )
 
     @abstractmethod
-    def out_path(self, img_id: str) -> str:
-        """The output file of image ``img_id``."""
-
-    @abstractmethod
     def run(self, item: Any) -> Any:
-        """Make the output of one work item (skip it when it exists)."""
+        """The result of one work item."""
 
     @staticmethod
     def item_id(item: Any) -> str:
@@ -61,12 +55,12 @@ def list_ids(folder: str, suffix: str) -> List[str]:
 
 def run_jobs(job: Callable[[Any], Any], todo: Sequence[Any], workers: int,
              desc: str, chunksize: int = 4) -> List[Any]:
-    """``[job(item) for item in todo]`` (in completion order), on
-    ``workers`` processes when more than one, with a progress bar."""
+    """``[job(item) for item in todo]``, in that order, on ``workers``
+    processes when more than one, with a progress bar."""
     if workers > 1 and len(todo) > 1:
         with Pool(workers) as pool:
             return list(
-                tqdm(pool.imap_unordered(job, todo, chunksize=chunksize),
+                tqdm(pool.imap(job, todo, chunksize=chunksize),
                      total=len(todo), desc=desc))
     return [job(item) for item in tqdm(todo, desc=desc)]
 

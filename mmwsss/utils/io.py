@@ -70,3 +70,13 @@ def sample_id(info: dict) -> str:
     if img_id is None:
         img_id = osp.splitext(osp.basename(info['img_path']))[0]
     return str(img_id)
+
+
+def load_label(path: str, what: str = 'GT mask') -> np.ndarray:
+    """H×W class ids of an index (or grey) PNG; a read error names the file
+    (as ``what``)."""
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img)
+    except (OSError, ValueError) as err:
+        raise OSError(f'cannot read {what} {path}: {err}') from err

@@ -14,9 +14,6 @@ from mmwsss.utils.io import sample_id
 class Square(ImageJob):
     """Squares an int id; fails on 3 (ValueError) and 4 (passthrough)."""
 
-    def out_path(self, img_id):
-        return f'{img_id}.png'
-
     def run(self, item):
         if item == 3:
             raise ValueError('bad three')
@@ -38,8 +35,8 @@ def test_errors_name_the_item_unless_passed_through():
 
 @pytest.mark.parametrize('workers', [1, 2])
 def test_run_jobs_gives_every_result(workers):
-    assert sorted(run_jobs(Square(), [0, 1, 2, 5], workers, 'sq')) == \
-        [0, 1, 4, 25]
+    assert run_jobs(Square(), [5, 0, 2, 1, 6], workers, 'sq',
+                    chunksize=1) == [25, 0, 4, 1, 36]  # in input order
     with pytest.raises(RuntimeError, match='3: ValueError'):
         run_jobs(Square(), [1, 3, 2], workers, 'sq', chunksize=1)
 
@@ -81,3 +78,15 @@ def test_sample_id():
         '000000000009'
     assert sample_id(dict(img_path='x/2007_000032.jpg')) == '2007_000032'
     assert sample_id(dict(img_id=None, img_path='y/b.c.png')) == 'b.c'
+
+
+def test_load_label_reads_ids_and_names_bad_files(tmp_path):
+    from mmwsss.utils.io import load_label
+    ids = np.array([[0, 1], [255, 3]], np.uint8)
+    Image.fromarray(ids).save(tmp_path / 'm.png')  # grey PNG of ids
+    np.testing.assert_array_equal(load_label(str(tmp_path / 'm.png')), ids)
+    (tmp_path / 'bad.png').write_bytes(b'nope')
+    with pytest.raises(OSError, match='cannot read mask .*bad.png'):
+        load_label(str(tmp_path / 'bad.png'), 'mask')
+    with pytest.raises(OSError, match='cannot read GT mask .*none.png'):
+        load_label(str(tmp_path / 'none.png'))
