@@ -2,7 +2,11 @@
 set, on CPU.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--data-root data/synthetic]
-                         [--fresh]
+                         [--fresh] [--seed 0 --min-size 64 --max-size 96]
+
+Another synthetic set (the second set of the README's results) is one
+flag set away, e.g. ``--seed 1 --min-size 128 --max-size 192 --data-root
+data/synthetic_s1 --work-dir work_dirs/demo_s1``.
 
 1. ``tools/generate_synthetic.py`` writes a deterministic synthetic data set
    in VOC layout;
@@ -110,6 +114,12 @@ def main() -> None:
     parser.add_argument('--data-root', default='data/synthetic')
     parser.add_argument('--num-train', type=int, default=240)
     parser.add_argument('--num-val', type=int, default=60)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the synthetic set')
+    parser.add_argument('--min-size', type=int, default=64,
+                        help='smallest image side of the synthetic set')
+    parser.add_argument('--max-size', type=int, default=96,
+                        help='largest image side of the synthetic set')
     parser.add_argument('--fresh', action='store_true',
                         help='delete the work dir first')
     args = parser.parse_args()
@@ -122,7 +132,9 @@ def main() -> None:
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     start = time.time()
     run([py, 'tools/generate_synthetic.py', args.data_root, '--num-train',
-         str(args.num_train), '--num-val', str(args.num_val), '--seed', '0'])
+         str(args.num_train), '--num-val', str(args.num_val), '--seed',
+         str(args.seed), '--min-size', str(args.min_size), '--max-size',
+         str(args.max_size)])
     run([py, 'tools/run_pipeline.py', PIPELINE, '--data-root',
          args.data_root, '--work-dir', work])
     run([py, 'tools/visualize_cams.py', 'configs/cam/cam_tiny_synthetic.py',

@@ -3,13 +3,17 @@
     python tools/infer_rw.py CONFIG CHECKPOINT --cam-dir CAMS --out-dir RW \\
         [--split NAME] [--beta 10 --exp-times 8 --radius 5] \\
         [--method sparse|dense] [--normalize global|class] \\
+        [--no-damp-edges] \\
         [--device cpu|cuda] [--overwrite] [--cfg-options k=v ...]
     bash tools/dist_infer_rw.sh CONFIG CHECKPOINT NPROC --cam-dir CAMS \\
         --out-dir RW ...
 
 For every image of the config's test split (``--split`` picks a name of
-``cfg.data_splits``): the full-resolution CAMs of ``{cam_dir}/{img_id}.npz``
-are resized (bilinear) to the stride-4 size ``ceil(H/4)×ceil(W/4)``, the
+``cfg.data_splits``): the stride-4 CAMs of ``{cam_dir}/{img_id}.npz`` (the
+``cam_coarse`` maps CAM inference stores, made from every TTA scale as the
+reference's ``cam``; files without them, e.g. of format version 1, fall
+back to the reference's own fallback: the full-resolution maps resized
+bilinearly to ``ceil(H/4)×ceil(W/4)``, with a warning), the
 AffinityNet's ``predict_edges`` gives the boundary map, the random walk of
 :mod:`mmwsss.models.affinity.random_walk` propagates the CAMs, and the result
 is upsampled ×4, cropped to H×W, max-normalised (one maximum over all classes
@@ -19,8 +23,9 @@ by default) and saved as ``{out_dir}/{img_id}.npz`` in the CAM format of
 an empty (K=0) file.
 
 Walk settings: flags, else ``cfg.rw_cfg`` (keys beta, exp_times, radius,
-method, normalize), else P-NOC's defaults (β=10, 2^8 steps, radius 5,
-sparse, global). Resumable (existing outputs are skipped), atomic writes;
+method, normalize, damp_edges), else P-NOC's defaults (β=10, 2^8 steps,
+radius 5, sparse, global, damped by the edges). Resumable (existing
+outputs are skipped), atomic writes;
 with ``--launcher pytorch`` rank r of w takes images r, r+w, ...
 """
 import argparse
@@ -38,7 +43,7 @@ from mmengine.registry import init_default_scope
 from tqdm import tqdm
 
 from mmwsss.compat import setup_cpu_distributed, teardown_distributed
-from mmwsss.inference.cam_io import cam_path, load_cam, save_cam
+from mmwsss.inference.cam_io import CAMData, cam_path, read_cam, save_cam
 from mmwsss.models.affinity.random_walk import (NORMALIZE_MODES, RW_METHODS,
                                                 random_walk,
                                                 rw_to_full_resolution,
@@ -51,7 +56,8 @@ from mmwsss.utils.tool_utils import (check_checkpoint, ensure_dir,
                                      select_split)
 
 RW_DEFAULTS = dict(
-    beta=10.0, exp_times=8, radius=5, method='sparse', normalize='global')
+    beta=10.0, exp_times=8, radius=5, method='sparse', normalize='global',
+    damp_edges=True)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -69,6 +75,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--normalize', choices=[m for m in NORMALIZE_MODES if m != 'none'],
         help='global: one max over all classes (reference); class: per map')
+    parser.add_argument(
+        '--damp-edges', action=argparse.BooleanOptionalAction,
+        help='start the walk from CAMs x (1 - edge) (reference, default) '
+        'or, with --no-damp-edges, from the CAMs themselves')
     parser.add_argument('--device', help='cpu, cuda or cuda:N (default: '
                         'cuda when available)')
     args = parser.parse_args(argv)
@@ -123,22 +133,23 @@ class RandomWalker:
         self.model = model
         self.device = device
         self.settings = settings
+        self.warned = False
 
     @torch.no_grad()
-    def __call__(self, sample: dict, cams: torch.Tensor,
+    def __call__(self, sample: dict, cam: CAMData,
                  cam_file: str) -> torch.Tensor:
         """Walked ``(K, H, W)`` maps in [0, 1] for one packed sample."""
         image = sample['inputs']
         height, width = image.shape[-2:]
-        if tuple(cams.shape[-2:]) != (height, width):
+        if tuple(cam.cams.shape[-2:]) != (height, width):
             raise ValueError(
-                f'{cam_file}: CAM size {tuple(cams.shape[-2:])} != image '
+                f'{cam_file}: CAM size {tuple(cam.cams.shape[-2:])} != image '
                 f'size {(height, width)} of '
                 f'{sample["data_samples"].img_path}; were the CAMs inferred '
                 'for this data set?')
         size4 = stride4_size((height, width))
-        if cams.shape[0] == 0:
-            return cams.new_zeros((0, height, width))
+        if cam.cams.shape[0] == 0:
+            return torch.zeros((0, height, width))
         data = self.model.data_preprocessor(
             dict(inputs=[image], data_samples=[sample['data_samples']]),
             False)
@@ -150,15 +161,31 @@ class RandomWalker:
                 f'{tuple(edges.shape)} for a {(height, width)} image; '
                 f'expected (1, 1, >={size4[0]}, >={size4[1]})')
         edge = edges[0, 0, :size4[0], :size4[1]].float()
-        cams4 = F.interpolate(
-            cams.to(self.device)[None], size=size4, mode='bilinear',
-            align_corners=False)[0]
+        cams4 = self.stride4_cams(cam, size4, cam_file).to(self.device)
         s = self.settings
         walked = random_walk(cams4, edge, beta=s['beta'],
                              exp_times=s['exp_times'], radius=s['radius'],
-                             method=s['method'])
+                             method=s['method'],
+                             damp_edges=bool(s['damp_edges']))
         return rw_to_full_resolution(
             walked, (height, width), normalize=s['normalize']).cpu()
+
+    def stride4_cams(self, cam: CAMData, size4: Tuple[int, int],
+                     cam_file: str) -> torch.Tensor:
+        """The stored stride-4 CAMs, else the full-resolution ones resized
+        to ``size4`` (the reference's fallback; warned once)."""
+        if cam.coarse is not None and cam.coarse_stride == 4:
+            return torch.from_numpy(cam.coarse)
+        if not self.warned:
+            self.warned = True
+            print(f'warning: {cam_file} has no stride-4 CAMs (CAM format '
+                  'version 1, or test_cfg.coarse_stride != 4); resizing the '
+                  'full-resolution CAMs instead, which places cells up to '
+                  '3/4 of a cell off the reference grid. Re-run '
+                  'tools/infer_cams.py to store them.', flush=True)
+        return F.interpolate(
+            torch.from_numpy(cam.cams)[None], size=size4, mode='bilinear',
+            align_corners=False)[0]
 
 
 def build_model(cfg: Config, checkpoint: str,
@@ -217,9 +244,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         for index, img_id in tqdm(todo, desc=f'random walk [rank {rank}]',
                                   position=rank, dynamic_ncols=True):
             cam_file = cam_path(args.cam_dir, img_id)
-            cams, keys = load_cam(cam_file)
-            walked = walker(dataset[index], torch.from_numpy(cams), cam_file)
-            save_cam(cam_path(args.out_dir, img_id), walked, keys)
+            cam = read_cam(cam_file)
+            walked = walker(dataset[index], cam, cam_file)
+            save_cam(cam_path(args.out_dir, img_id), walked, cam.keys)
 
     teardown_distributed(own_pg)
     return 0

@@ -72,7 +72,9 @@ train_pipeline = [
         keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
+    # no PhotoMetricDistortion (the VOC recipe's): the synthetic classes
+    # differ mainly by the hue and pattern of a small part, and its hue
+    # +-18 / saturation 0.5-1.5 jitter wipes that cue out
     dict(type='Pad', size=crop_size),
     dict(type='PackSegInputs'),
 ]

@@ -9,7 +9,13 @@ array      dtype   shape    meaning
                             background and is never stored)
 ``cam``    uint8   (K,H,W)  ``round(cam · 255)`` of the max-normalised CAMs
                             (values in [0, 1]) at image resolution
-``version`` int64  ()       format version, currently 1
+``version`` int64  ()       format version, currently 2 (1 is read too)
+``cam_coarse`` uint8 (K,h,w) optional: the CAMs on the stride-s grid
+                            (``h = ceil(H/s)``, ``w = ceil(W/s)``), each map
+                            max-normalised on its own, resampled from every
+                            TTA scale's output as the reference's stride-4
+                            ``cam`` (the random walk's input)
+``coarse_stride`` int64 ()  optional: s (4)
 =========  ======  =======  ================================================
 
 Quantising to uint8 bounds the error by 0.5/255 ≈ 0.002 (far below any
@@ -21,15 +27,25 @@ atomically, so an interrupted run never leaves a truncated file behind.
 import io
 import os.path as osp
 import zipfile
-from typing import Tuple, Union
+from typing import NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 import torch
 
 from mmwsss.utils.io import atomic_write_bytes
 
-CAM_FORMAT_VERSION = 1
+CAM_FORMAT_VERSION = 2
+#: Versions :func:`read_cam` accepts (1: no coarse maps).
+READABLE_VERSIONS = (1, 2)
 CAM_SUFFIX = '.npz'
+
+
+class CAMData(NamedTuple):
+    """Contents of one CAM file."""
+    cams: np.ndarray  # float32 K×H×W in [0, 1]
+    keys: np.ndarray  # int64 (K,) class ids
+    coarse: Optional[np.ndarray] = None  # float32 K×⌈H/s⌉×⌈W/s⌉ or None
+    coarse_stride: Optional[int] = None  # s, or None
 
 
 class CAMFileError(ValueError):
@@ -47,8 +63,22 @@ def _to_numpy(x: Union[np.ndarray, torch.Tensor]) -> np.ndarray:
     return np.asarray(x)
 
 
-def save_cam(path: str, cams: Union[np.ndarray, torch.Tensor],
-             keys: Union[np.ndarray, torch.Tensor, list]) -> None:
+def _quantise(path: str, name: str, maps: np.ndarray) -> np.ndarray:
+    """Check maps in [0, 1] and quantise them to uint8."""
+    maps = maps.astype(np.float32, copy=False)
+    if maps.size and (not np.isfinite(maps).all() or maps.min() < -1e-3
+                      or maps.max() > 1 + 1e-3):
+        raise ValueError(f'{path}: {name} must be finite and normalised to '
+                         f'[0, 1], got range {np.nanmin(maps)}..'
+                         f'{np.nanmax(maps)}')
+    return np.rint(np.clip(maps, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def save_cam(path: str,
+             cams: Union[np.ndarray, torch.Tensor],
+             keys: Union[np.ndarray, torch.Tensor, list],
+             coarse: Union[None, np.ndarray, torch.Tensor] = None,
+             coarse_stride: Optional[int] = None) -> None:
     """Quantise and save the CAMs of one image atomically.
 
     Args:
@@ -56,6 +86,8 @@ def save_cam(path: str, cams: Union[np.ndarray, torch.Tensor],
         cams: K×H×W floats in [0, 1] (values within 1e-3 outside the range,
             from rounding, are clipped).
         keys: K distinct class ids in 1..32767.
+        coarse: optional K×⌈H/s⌉×⌈W/s⌉ maps in [0, 1] on the stride-s grid.
+        coarse_stride: s (required with ``coarse``).
     """
     cams = _to_numpy(cams)
     keys = _to_numpy(keys).reshape(-1)
@@ -70,27 +102,36 @@ def save_cam(path: str, cams: Union[np.ndarray, torch.Tensor],
                       or len(np.unique(keys)) != len(keys)):
         raise ValueError(f'{path}: keys must be distinct class ids >= 1 '
                          f'(background is not stored), got {keys.tolist()}')
-    cams = cams.astype(np.float32, copy=False)
-    if cams.size and (not np.isfinite(cams).all() or cams.min() < -1e-3
-                      or cams.max() > 1 + 1e-3):
-        raise ValueError(f'{path}: cams must be finite and normalised to '
-                         f'[0, 1], got range {np.nanmin(cams)}..'
-                         f'{np.nanmax(cams)}')
-    quantised = np.rint(np.clip(cams, 0.0, 1.0) * 255).astype(np.uint8)
-    buf = io.BytesIO()
-    np.savez_compressed(
-        buf,
+    arrays = dict(
         keys=keys.astype(np.int16),
-        cam=quantised,
+        cam=_quantise(path, 'cams', cams),
         version=np.int64(CAM_FORMAT_VERSION))
+    if coarse is not None:
+        coarse = _to_numpy(coarse)
+        _check_coarse(path, coarse, coarse_stride, cams.shape)
+        arrays.update(
+            cam_coarse=_quantise(path, 'coarse CAMs', coarse),
+            coarse_stride=np.int64(coarse_stride))
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
     atomic_write_bytes(path, buf.getvalue())
 
 
-def load_cam(path: str) -> Tuple[np.ndarray, np.ndarray]:
-    """Load one CAM file.
+def _check_coarse(path: str, coarse: np.ndarray,
+                  stride: Optional[int], shape: Tuple[int, ...]) -> None:
+    """The coarse maps must be K×⌈H/s⌉×⌈W/s⌉ for a stride s >= 1."""
+    if stride is None or int(stride) < 1:
+        raise ValueError(f'{path}: coarse CAMs need coarse_stride >= 1, got '
+                         f'{stride}')
+    s = int(stride)
+    expected = (shape[0], -(-shape[1] // s), -(-shape[2] // s))
+    if tuple(coarse.shape) != expected:
+        raise ValueError(f'{path}: coarse CAMs must be {expected} (K×⌈H/{s}⌉'
+                         f'×⌈W/{s}⌉), got {tuple(coarse.shape)}')
 
-    Returns:
-        ``(cams, keys)``: float32 K×H×W in [0, 1] and int64 (K,) class ids.
+
+def read_cam(path: str) -> CAMData:
+    """Load one CAM file, with its coarse maps when it has them.
 
     Raises:
         FileNotFoundError: the file does not exist.
@@ -109,6 +150,10 @@ def load_cam(path: str) -> Tuple[np.ndarray, np.ndarray]:
             version = int(data['version'])
             keys = data['keys']
             cam = data['cam']
+            coarse = data['cam_coarse'] if 'cam_coarse' in data.files \
+                else None
+            stride = int(data['coarse_stride']) \
+                if 'coarse_stride' in data.files else None
     except CAMFileError:
         raise
     except (OSError, ValueError, EOFError, KeyError,
@@ -116,13 +161,39 @@ def load_cam(path: str) -> Tuple[np.ndarray, np.ndarray]:
         raise CAMFileError(
             f'{path}: corrupt or unreadable CAM file ({err}); delete it and '
             're-run tools/infer_cams.py') from err
-    if version != CAM_FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise CAMFileError(f'{path}: CAM format version {version}, expected '
-                           f'{CAM_FORMAT_VERSION}')
+                           f'one of {READABLE_VERSIONS}')
     if cam.dtype != np.uint8 or cam.ndim != 3:
         raise CAMFileError(f'{path}: cam must be uint8 K×H×W, got '
                            f'{cam.dtype} {cam.shape}')
     if keys.ndim != 1 or len(keys) != cam.shape[0]:
         raise CAMFileError(f'{path}: {keys.shape} keys for {cam.shape[0]} '
                            'CAMs')
-    return cam.astype(np.float32) / 255.0, keys.astype(np.int64)
+    if coarse is not None:
+        if coarse.dtype != np.uint8:
+            raise CAMFileError(f'{path}: cam_coarse must be uint8, got '
+                               f'{coarse.dtype}')
+        try:
+            _check_coarse(path, coarse, stride, cam.shape)
+        except ValueError as err:
+            raise CAMFileError(str(err)) from err
+        coarse = coarse.astype(np.float32) / 255.0
+    return CAMData(cam.astype(np.float32) / 255.0, keys.astype(np.int64),
+                   coarse, stride if coarse is not None else None)
+
+
+def load_cam(path: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Load one CAM file.
+
+    Returns:
+        ``(cams, keys)``: float32 K×H×W in [0, 1] and int64 (K,) class ids
+        (:func:`read_cam` also gives the coarse maps).
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        CAMFileError: the file is corrupt, of another version, or its
+            arrays are inconsistent.
+    """
+    data = read_cam(path)
+    return data.cams, data.keys

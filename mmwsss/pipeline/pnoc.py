@@ -333,6 +333,8 @@ class PNOCPipeline:
             str(st.get('crf_gt_prob', 0.7)), '--workers',
             str(st.get('workers', 2))
         ]
+        if not st.get('crf', True):
+            cmd.append('--no-crf')
         if self.saliency_dir():
             cmd += ['--sal-dir', self.saliency_dir()]
         cmd += self.data_options(config)

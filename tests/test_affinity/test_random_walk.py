@@ -157,3 +157,23 @@ def test_transition_other_radii_and_betas(radius, beta):
     dense = dense_transition(edge, beta=beta, radius=radius)
     sparse = sparse_transition(edge, beta=beta, radius=radius).to_dense()
     assert torch.allclose(sparse, dense, atol=1e-6)
+
+
+@pytest.mark.parametrize('method', ['sparse', 'dense'])
+def test_damp_edges_switch(method):
+    """damp_edges=True (reference) walks cams·(1 − edge); False walks the
+    CAMs themselves: the same as walking pre-multiplied maps undamped."""
+    cams, edge = _scene(10, 12, 2, seed=3)
+    damped = random_walk(cams, edge, exp_times=3, method=method)
+    undamped = random_walk(cams, edge, exp_times=3, method=method,
+                           damp_edges=False)
+    assert not torch.allclose(damped, undamped)
+    manual = random_walk(cams * (1 - edge), edge, exp_times=3,
+                         method=method, damp_edges=False)
+    assert torch.allclose(damped, manual, atol=1e-6)
+    # a walk of length 1 (2^0 steps) of an undamped constant map keeps it:
+    # T is column-stochastic, so x·T of a constant x is that constant
+    flat = torch.ones(1, 10, 12)
+    once = random_walk(flat, edge, exp_times=0, method=method,
+                       damp_edges=False)
+    assert torch.allclose(once, flat, atol=1e-5)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mmwsss.inference.cam_io import (CAMFileError, cam_path, load_cam,
-                                     save_cam)
+                                     read_cam, save_cam)
 
 
 def smooth_cams(k: int = 3, h: int = 120, w: int = 160) -> np.ndarray:
@@ -83,6 +83,43 @@ def test_missing_and_corrupt_files(tmp_path):
         load_cam(str(mismatch))
     future = tmp_path / 'future.npz'
     np.savez(future, keys=np.array([1], np.int16),
-             cam=np.zeros((1, 4, 4), np.uint8), version=np.int64(2))
-    with pytest.raises(CAMFileError, match='version 2'):
+             cam=np.zeros((1, 4, 4), np.uint8), version=np.int64(3))
+    with pytest.raises(CAMFileError, match='version 3'):
         load_cam(str(future))
+
+
+def test_version1_files_still_load(tmp_path):
+    old = tmp_path / 'v1.npz'
+    np.savez(old, keys=np.array([4], np.int16),
+             cam=np.full((1, 4, 6), 255, np.uint8), version=np.int64(1))
+    data = read_cam(str(old))
+    assert data.keys.tolist() == [4] and data.cams.shape == (1, 4, 6)
+    assert data.coarse is None and data.coarse_stride is None
+
+
+def test_coarse_maps_round_trip_and_checks(tmp_path):
+    cams = smooth_cams()  # 3 x H x W
+    _, height, width = cams.shape
+    size = (-(-height // 4), -(-width // 4))
+    coarse = np.random.default_rng(0).random((3, *size)).astype(np.float32)
+    path = cam_path(str(tmp_path), 'c')
+    save_cam(path, cams, [1, 2, 3], coarse, 4)
+    data = read_cam(path)
+    assert data.coarse_stride == 4 and data.coarse.shape == (3, *size)
+    assert np.abs(data.coarse - coarse).max() <= 0.5 / 255 + 1e-6
+    # load_cam still returns the full-resolution pair only
+    loaded, keys = load_cam(path)
+    assert loaded.shape == cams.shape and keys.tolist() == [1, 2, 3]
+    with pytest.raises(ValueError, match='coarse_stride'):
+        save_cam(path, cams, [1, 2, 3], coarse, None)
+    with pytest.raises(ValueError, match=r'⌈H/4⌉'):
+        save_cam(path, cams, [1, 2, 3], coarse[:, 1:], 4)
+    with pytest.raises(ValueError, match='coarse CAMs'):
+        save_cam(path, cams, [1, 2, 3], coarse * 3, 4)
+    bad = tmp_path / 'bad.npz'
+    np.savez(bad, keys=np.array([1], np.int16),
+             cam=np.zeros((1, 8, 8), np.uint8), version=np.int64(2),
+             cam_coarse=np.zeros((1, 3, 2), np.uint8),
+             coarse_stride=np.int64(4))
+    with pytest.raises(CAMFileError, match='bad.npz'):
+        read_cam(str(bad))

@@ -146,3 +146,46 @@ def test_mismatching_checkpoint_is_an_error(tmp_path):
     model = MODELS.build(tiny_cam_model(pretrained=path))
     with pytest.raises(ValueError, match='none of the 1 tensors'):
         model.init_weights()
+
+
+def test_predict_keeps_the_stride4_cams_of_every_scale():
+    """test_cfg.coarse_stride=4: ``cams_coarse`` (K×⌈H/4⌉×⌈W/4⌉) is the sum
+    over TTA scales of each scale's maps resampled to the stride-4 grid,
+    max-normalised per class; None switches it off."""
+    from mmwsss.models.utils import (multi_scale_flip_forward,
+                                     normalize_cam)
+    model = MODELS.build(tiny_cam_model()).eval()
+    batch = _batch(b=1, h=42, w=57)
+    data = model.data_preprocessor(batch, False)
+    with torch.no_grad():
+        out = model(**data, mode='predict')[0]
+        cfg = model.test_cfg
+        _, coarse = multi_scale_flip_forward(
+            model.forward_cam, data['inputs'], scales=cfg['scales'],
+            flip=cfg['flip'], stride=cfg['stride'], align=cfg['align'],
+            resize=model.tta_resize(), out_stride=4)
+    assert out.cams_coarse.shape == (2, 11, 15)
+    assert out.coarse_stride == 4
+    expected = normalize_cam(coarse[0, out.cam_keys - 1])
+    assert torch.allclose(out.cams_coarse, expected, atol=1e-6)
+    off = MODELS.build(tiny_cam_model(test_cfg=dict(coarse_stride=None)))
+    with torch.no_grad():
+        out = off.eval()(**off.data_preprocessor(_batch(b=1), False),
+                         mode='predict')[0]
+    assert 'cams_coarse' not in out
+
+
+def test_pil_resize_needs_the_normalisation():
+    """resize='pil' un-normalises with the data preprocessor's mean/std; a
+    classifier without them (inside P-NOC) gets them from the wrapper."""
+    cfg = tiny_cam_model()
+    cfg.pop('data_preprocessor', None)
+    bare = MODELS.build(cfg)
+    with pytest.raises(ValueError, match="resize='pil'"):
+        bare.tta_resize()
+    bare.set_tta_normalisation([1, 2, 3], [4, 5, 6])
+    resize = bare.tta_resize()
+    assert resize.mean.flatten().tolist() == [1, 2, 3]
+    tensor = MODELS.build(tiny_cam_model(test_cfg=dict(resize='tensor')))
+    from mmwsss.models.utils import resize_image
+    assert tensor.tta_resize() is resize_image

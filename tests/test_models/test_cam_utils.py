@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from mmwsss.models.losses import MultiLabelSoftMarginLoss
@@ -86,3 +87,86 @@ def test_upsample_rejects_unknown_alignment():
     from mmwsss.models.utils import upsample_to
     with pytest.raises(ValueError, match='align'):
         upsample_to(_hot(2, 2, 0, 0), (8, 8), 4, align='middle')
+
+
+# ---------------------------------------------------------------- stride-4 CAMs
+def _two_cell_forward(value_left: float = 1.0):
+    """A 'network' at stride 16 whose map is one row of cells
+    [value_left, 0, 0, ...] regardless of the input size."""
+    def forward(x):
+        h, w = x.shape[-2:]
+        out = torch.zeros(x.shape[0], 1, -(-h // 16), -(-w // 16))
+        out[..., 0] = value_left
+        return out
+    return forward
+
+
+def test_stride4_center_is_the_reference_interpolation_by_hand():
+    # 2 cells wide (32 px) -> 8 stride-4 cells; align_corners=False bilinear
+    # reads cell j at source x = (j + 0.5)·2/8 − 0.5 = j/4 − 0.375 (clamped)
+    x = torch.zeros(1, 3, 16, 32)
+    _, coarse = multi_scale_flip_forward(
+        _two_cell_forward(), x, scales=(1.0, ), flip=False, stride=16,
+        align='center', out_stride=4)
+    expected = torch.tensor([1, 1, 0.875, 0.625, 0.375, 0.125, 0, 0.])
+    assert coarse.shape == (1, 1, 4, 8)
+    assert torch.allclose(coarse[0, 0, 0], expected, atol=1e-6)
+
+
+def test_stride4_corner_puts_cell_j_at_pixel_4j_by_hand():
+    # cell j at pixel 4j = feature coordinate j/4: 1, .75, .5, .25, 0, ...
+    x = torch.zeros(1, 3, 16, 32)
+    _, coarse = multi_scale_flip_forward(
+        _two_cell_forward(), x, scales=(1.0, ), flip=False, stride=16,
+        align='corner', out_stride=4)
+    expected = torch.tensor([1, .75, .5, .25, 0, 0, 0, 0.])
+    assert torch.allclose(coarse[0, 0, 0], expected, atol=1e-6)
+    # at scale 0.5 the image is 16 px wide (1 cell + border clamp): pixel
+    # 4j is feature coordinate 4j·0.5/16 = j/8; one cell -> all ones
+    _, half = multi_scale_flip_forward(
+        _two_cell_forward(), x, scales=(0.5, ), flip=False, stride=16,
+        align='corner', out_stride=4)
+    assert torch.allclose(half, torch.ones_like(half))
+
+
+def test_stride4_grid_size_rounds_up_and_sums_scales():
+    x = torch.zeros(1, 3, 30, 34)
+    full, coarse = multi_scale_flip_forward(
+        _two_cell_forward(), x, scales=(1.0, 0.5), flip=True, stride=16,
+        align='center', out_stride=4)
+    assert full.shape == (1, 1, 30, 34)
+    assert coarse.shape == (1, 1, 8, 9)  # ceil(30/4), ceil(34/4)
+    # each scale adds its own resample: with the flip pass, the left and
+    # right columns both carry 1 (scale 1: 3 cells [1, 0, 1]; scale 0.5:
+    # 2 cells [1, 1]), so the top-left cell sums to 1 + 1
+    assert float(coarse[0, 0, 0, 0]) == pytest.approx(2.0)
+    assert float(coarse[0, 0, 0, 4]) == pytest.approx(1.0)
+
+
+def test_pil_resize_feeds_the_reference_bytes():
+    import numpy as np
+    from PIL import Image
+
+    from mmwsss.models.utils import PILResize, build_resize
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (21, 30, 3), dtype=np.uint8)
+    mean = torch.tensor([123.675, 116.28, 103.53])
+    std = torch.tensor([58.395, 57.12, 57.375])
+    norm = (torch.from_numpy(image).permute(2, 0, 1).float()
+            - mean[:, None, None]) / std[:, None, None]
+    resize = PILResize(mean, std)
+    for scale in (0.5, 1.5, 2.0):
+        w, h = round(30 * scale), round(21 * scale)
+        ref = np.asarray(Image.fromarray(image).resize((w, h),
+                                                       Image.BICUBIC))
+        ref = (torch.from_numpy(ref.copy()).permute(2, 0, 1).float()
+               - mean[:, None, None]) / std[:, None, None]
+        got = resize(norm[None], scale)[0]
+        assert got.shape == ref.shape
+        assert torch.allclose(got, ref, atol=1e-5)
+    assert resize(norm[None], 1.0) is not None
+    assert torch.equal(resize(norm[None], 1.0), norm[None])
+    with pytest.raises(ValueError, match='mean and std'):
+        build_resize('pil')
+    with pytest.raises(ValueError, match='unknown TTA resize'):
+        build_resize('lanczos')

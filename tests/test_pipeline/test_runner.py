@@ -144,3 +144,23 @@ def test_rerun_deletes_outputs_but_resume_keeps_them(tmp_path):
     (out / 'stale').write_text('')
     runner.run([stage], only=['s'])  # a finished stage run again
     assert sorted(p.name for p in out.iterdir()) == ['new']
+
+
+def test_affinity_label_settings_reach_the_tool(tmp_path):
+    """fg/bg thresholds and the CRF switch of the pipeline config become
+    make_affinity_labels flags (VOC: the reference's 0.40/0.10 with CRF;
+    synthetic: 0.05/0.20 without)."""
+    def argv(name):
+        cfg = Config.fromfile(osp.join(REPO, 'configs', 'pipelines',
+                                       f'{name}.py'))
+        pipe = PNOCPipeline(cfg, REPO, str(tmp_path), python='python')
+        stage = {s.name: s for s in pipe.stages()}['affinity_labels']
+        return stage.build()[0].resolve()
+
+    voc, syn = argv('pnoc_voc'), argv('pnoc_synthetic')
+    assert voc[voc.index('--fg-threshold') + 1] == '0.4'
+    assert voc[voc.index('--bg-threshold') + 1] == '0.1'
+    assert '--no-crf' not in voc and '--sal-dir' in voc
+    assert syn[syn.index('--fg-threshold') + 1] == '0.05'
+    assert syn[syn.index('--bg-threshold') + 1] == '0.2'
+    assert '--no-crf' in syn and '--sal-dir' in syn

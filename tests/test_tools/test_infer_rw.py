@@ -187,7 +187,14 @@ def test_settings_and_per_class_normalisation(stand_in, tmp_path):
     settings = tool.walk_settings(args, Config(dict(rw_cfg=dict(
         radius=3, method='dense'))))
     assert settings == dict(beta=4.0, exp_times=8, radius=3, method='dense',
-                            normalize='global')
+                            normalize='global', damp_edges=True)
+    # --no-damp-edges over rw_cfg.damp_edges over the default (True)
+    undamped = tool.parse_args([config, ckpt, '--cam-dir', cam_dir,
+                                '--out-dir', out, '--no-damp-edges'])
+    assert tool.walk_settings(undamped, Config(dict(rw_cfg=dict(
+        damp_edges=True))))['damp_edges'] is False
+    assert tool.walk_settings(args, Config(dict(rw_cfg=dict(
+        damp_edges=False))))['damp_edges'] is False
     with pytest.raises(KeyError, match='rw_cfg'):
         tool.walk_settings(args, Config(dict(rw_cfg=dict(steps=3))))
     with pytest.raises(ValueError, match='normalize'):
@@ -303,3 +310,45 @@ def test_end_to_end_with_affinitynet(synthetic_root, vanilla_run,
         with Image.open(osp.join(masks, img_id + '.png')) as img:
             values = set(np.unique(np.asarray(img)).tolist())
         assert values <= {0, *keys.tolist()}
+
+
+def test_walks_the_stored_stride4_cams(stand_in, synthetic_root, capsys):
+    """Files with ``cam_coarse`` (CAM format 2) are walked from those maps,
+    not from the resized full-resolution ones (which only the fallback for
+    version-1 files uses, with one warning)."""
+    from mmengine.registry import init_default_scope
+
+    from mmwsss.inference.cam_io import CAMData
+    from mmwsss.registry import DATASETS
+    from mmwsss.utils.tool_utils import load_config, select_split
+    config, ckpt, cam_dir, ids = stand_in
+    cfg = load_config(config, None)
+    select_split(cfg, 'train')
+    init_default_scope('mmwsss')
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    walker = tool.RandomWalker(
+        tool.build_model(cfg, ckpt, torch.device('cpu')), torch.device('cpu'),
+        dict(tool.RW_DEFAULTS))
+    index = 1
+    img_id = ids[index]
+    cams, keys = load_cam(cam_path(cam_dir, img_id))
+    size4 = stride4_size(cams.shape[1:])
+    # deliberately unlike the resized maps: flat on the top half
+    coarse = np.zeros((len(keys), *size4), np.float32)
+    coarse[:, :size4[0] // 2] = 1.0
+    got = walker(dataset[index], CAMData(cams, keys, coarse, 4), 'f.npz')
+    sample = dataset[index]
+    data = walker.model.data_preprocessor(
+        dict(inputs=[sample['inputs']],
+             data_samples=[sample['data_samples']]), False)
+    edge = walker.model.predict_edges(data['inputs'])[0, 0]
+    want = rw_to_full_resolution(
+        random_walk(torch.from_numpy(coarse), edge[:size4[0], :size4[1]]),
+        cams.shape[1:])
+    torch.testing.assert_close(got, want)
+    assert 'warning' not in capsys.readouterr().out
+    # no coarse maps (format 1): the resized full-resolution maps, warned
+    fallback = walker(dataset[index], CAMData(cams, keys), 'v1.npz')
+    torch.testing.assert_close(fallback, _expected(img_id, cams,
+                                                   synthetic_root))
+    assert 'v1.npz has no stride-4 CAMs' in capsys.readouterr().out

@@ -41,8 +41,11 @@ class CAMWriter(BaseMetric):
                                'the model must be a CAM model in predict mode')
             path = cam_path(self.out_dir, sample_id(ds))
             if self.overwrite or not osp.exists(path):
+                coarse = ds.get('cams_coarse')
                 save_cam(path, ds['cams'].cpu().numpy(),
-                         ds['cam_keys'].cpu().numpy())
+                         ds['cam_keys'].cpu().numpy(),
+                         None if coarse is None else coarse.cpu().numpy(),
+                         ds.get('coarse_stride'))
             self.results.append(1)
 
     def compute_metrics(self, results: List[int]) -> Dict[str, float]:

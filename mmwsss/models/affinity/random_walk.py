@@ -4,8 +4,16 @@ P-NOC spec §8.5).
 The transition matrix comes from the boundary probabilities of a stride-4
 map: pixels closer than ``radius`` get the affinity ``a = 1 - max(boundary
 on the path)``, every pixel links to itself with 1, ``T = A^β / colsum(A^β)``
-(column stochastic), and the CAMs damped by ``1 - edge`` are propagated as
+(column stochastic), and the CAMs damped by ``1 - edge`` (the reference;
+``damp_edges=False`` walks them undamped) are propagated as
 ``x · T^(2^exp_times)``.
+
+Why the switch: the damping multiplies every CAM cell by its boundary
+probability's complement *before* the walk. A small, strongly activated
+object part that the boundary map outlines (a few stride-4 cells, nearly
+all of them "boundary") loses most of its activation there, and the walk
+then has little left to spread over the object (README, "Refinement on
+the synthetic sets").
 
 Two implementations of the same ``T``:
 
@@ -27,6 +35,7 @@ from typing import Iterator, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
+from mmwsss.models.utils.tta import strided_size
 from .path_index import PathIndex, edge_to_affinity, get_path_index
 
 NORMALIZE_MODES = ('global', 'class', 'none')
@@ -195,18 +204,25 @@ def dense_transition(edge: torch.Tensor, beta: float = 10.0,
     return scaled / scaled.sum(dim=0, keepdim=True)
 
 
+def _damped(cams: torch.Tensor, edge: torch.Tensor,
+            damp_edges: bool) -> torch.Tensor:
+    """The walk's start: ``cams · (1 − edge)`` (reference) or the CAMs."""
+    return cams.float() * (1.0 - edge) if damp_edges else cams.float()
+
+
 def random_walk_dense(cams: torch.Tensor,
                       edge: torch.Tensor,
                       beta: float = 10.0,
                       exp_times: int = 8,
-                      radius: int = 5) -> torch.Tensor:
+                      radius: int = 5,
+                      damp_edges: bool = True) -> torch.Tensor:
     """Reference random walk: square the dense ``T`` ``exp_times`` times."""
     edge = _check_inputs(cams, edge).float()
     num_classes, height, width = cams.shape
     trans = dense_transition(edge, beta, radius)
     for _ in range(exp_times):
         trans = trans @ trans
-    x = (cams.float() * (1.0 - edge)).reshape(num_classes, -1)
+    x = _damped(cams, edge, damp_edges).reshape(num_classes, -1)
     return (x @ trans).view(num_classes, height, width)
 
 
@@ -239,7 +255,8 @@ def random_walk_sparse(cams: torch.Tensor,
                        beta: float = 10.0,
                        exp_times: int = 8,
                        radius: int = 5,
-                       num_threads: Optional[int] = None) -> torch.Tensor:
+                       num_threads: Optional[int] = None,
+                       damp_edges: bool = True) -> torch.Tensor:
     """Same result as :func:`random_walk_dense` from ``2^exp_times`` sparse
     steps.
 
@@ -250,7 +267,8 @@ def random_walk_sparse(cams: torch.Tensor,
     edge = _check_inputs(cams, edge).float()
     num_classes, height, width = cams.shape
     trans_t = sparse_transition(edge, beta, radius, transpose=True)
-    x = (cams.float() * (1.0 - edge)).reshape(num_classes, -1).t().contiguous()
+    x = _damped(cams, edge, damp_edges).reshape(num_classes,
+                                                -1).t().contiguous()
     if x.device.type != 'cpu':
         num_threads = None
     elif num_threads is None:
@@ -267,7 +285,8 @@ def random_walk(cams: torch.Tensor,
                 exp_times: int = 8,
                 radius: int = 5,
                 method: str = 'sparse',
-                num_threads: Optional[int] = None) -> torch.Tensor:
+                num_threads: Optional[int] = None,
+                damp_edges: bool = True) -> torch.Tensor:
     """Propagate stride-4 CAMs over the boundary map (P-NOC §8.5).
 
     Args:
@@ -278,6 +297,8 @@ def random_walk(cams: torch.Tensor,
         radius: search radius of the transition (5).
         method: ``'sparse'`` (O(N) memory) or ``'dense'`` (reference, O(N²)).
         num_threads: CPU thread cap of the sparse steps (None: by size).
+        damp_edges: start from ``cams · (1 − edge)`` (the reference) or
+            from the CAMs themselves (False).
 
     Returns:
         ``(K, h, w)`` float32 propagated maps on the CAMs' device (not
@@ -293,14 +314,16 @@ def random_walk(cams: torch.Tensor,
     if cams.shape[0] == 0:
         return cams.new_zeros(cams.shape, dtype=torch.float32)
     if method == 'dense':
-        return random_walk_dense(cams, edge, beta, exp_times, radius)
-    return random_walk_sparse(cams, edge, beta, exp_times, radius, num_threads)
+        return random_walk_dense(cams, edge, beta, exp_times, radius,
+                                 damp_edges)
+    return random_walk_sparse(cams, edge, beta, exp_times, radius, num_threads,
+                              damp_edges)
 
 
 def stride4_size(image_size: Tuple[int, int],
                  stride: int = 4) -> Tuple[int, int]:
     """``(ceil(H/4), ceil(W/4))``: the size of the edge map and walk."""
-    return (-(-int(image_size[0]) // stride), -(-int(image_size[1]) // stride))
+    return strided_size(image_size, stride)
 
 
 def rw_to_full_resolution(rw: torch.Tensor,

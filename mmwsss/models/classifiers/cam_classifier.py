@@ -9,7 +9,8 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmwsss.models.utils import multi_scale_flip_forward, normalize_cam
+from mmwsss.models.utils import (build_resize, multi_scale_flip_forward,
+                                 normalize_cam, strided_size)
 from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
 from mmwsss.utils.options import merge_options
@@ -19,6 +20,12 @@ DEFAULT_TEST_CFG = dict(
     flip=True,
     stride=16,  # output stride of the backbone features
     align='center',  # CAM-to-pixel alignment (upsample_to): reference
+    # how each TTA scale is made: 'pil' (the reference: PIL bicubic on the
+    # 8-bit image) or 'tensor' (bicubic on the normalised float tensor)
+    resize='pil',
+    # also keep the CAMs on the stride-4 grid, resampled from each scale's
+    # maps (the reference's `cam`, the random walk's input); None: skip
+    coarse_stride=4,
     keys='gt',  # 'gt': CAMs for the labelled classes; 'pred': predicted
     pred_threshold=0.5,  # sigmoid score for 'pred' (and unlabelled data)
 )
@@ -77,6 +84,9 @@ class CAMClassifier(BaseModel):
         self.frozen_modules = tuple(frozen_modules)
         self.test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
                                       'CAMClassifier test_cfg')
+        # (mean, std) for the 'pil' TTA resize when the classifier is part
+        # of a larger model that owns the data preprocessor (P-NOC)
+        self._tta_norm: Optional[Tuple[list, list]] = None
         self._freeze()
 
     # ---------------------------------------------------------------- set-up
@@ -169,10 +179,34 @@ class CAMClassifier(BaseModel):
         scores = logits.sigmoid()
         return torch.nonzero(scores > self.test_cfg['pred_threshold']).flatten()
 
+    def set_tta_normalisation(self, mean: Sequence[float],
+                              std: Sequence[float]) -> None:
+        """Normalisation the ``'pil'`` TTA resize undoes, for a classifier
+        whose inputs are normalised by a wrapping model (P-NOC)."""
+        self._tta_norm = ([float(v) for v in mean], [float(v) for v in std])
+
+    def tta_resize(self):
+        """The TTA resize of ``test_cfg.resize`` (the PIL one un-normalises
+        with the data preprocessor's mean/std)."""
+        mode = self.test_cfg['resize']
+        pre = self.data_preprocessor
+        mean, std = getattr(pre, 'mean', None), getattr(pre, 'std', None)
+        if (mean is None or std is None) and self._tta_norm is not None:
+            mean, std = self._tta_norm
+        if mode == 'pil' and (mean is None or std is None):
+            raise ValueError(
+                "test_cfg.resize='pil' needs a data_preprocessor with mean "
+                "and std (it resizes the 8-bit image); set "
+                "test_cfg.resize='tensor' otherwise")
+        return build_resize(mode, mean, std)
+
     def predict_cams(self, inputs: torch.Tensor
-                     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """TTA CAMs (B×C×H×W summed ReLU maps, not normalised) and the class
-        logits (B×C) of the unflipped scale-1 pass (no extra forward)."""
+                     ) -> Tuple[torch.Tensor, torch.Tensor,
+                                Optional[torch.Tensor]]:
+        """TTA CAMs (B×C×H×W summed ReLU maps, not normalised), the class
+        logits (B×C) of the unflipped scale-1 pass (no extra forward) and,
+        with ``test_cfg.coarse_stride`` s, the summed maps on the stride-s
+        grid (B×C×⌈H/s⌉×⌈W/s⌉; else None)."""
         cfg = self.test_cfg
         record = {}
 
@@ -182,20 +216,25 @@ class CAMClassifier(BaseModel):
                 record['logits'] = self.pool(raw[:len(inputs)])
             return raw
 
-        cams = multi_scale_flip_forward(
+        out = multi_scale_flip_forward(
             forward, inputs, scales=cfg['scales'], flip=cfg['flip'],
-            stride=cfg['stride'], align=cfg['align'])
+            stride=cfg['stride'], align=cfg['align'],
+            resize=self.tta_resize(), out_stride=cfg['coarse_stride'])
+        cams, coarse = out if cfg['coarse_stride'] else (out, None)
         logits = record.get('logits')
         if logits is None:  # no scale 1.0 among the TTA scales
             logits = self.pool(self.forward_cam(inputs))
-        return cams, logits
+        return cams, logits, coarse
 
     def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
         """Attach ``cams`` (K×H×W in [0, 1]), ``cam_keys`` (segmentation ids,
-        K) and ``pred_score`` (C sigmoid scores) to each data sample."""
+        K), ``pred_score`` (C sigmoid scores) and, with
+        ``test_cfg.coarse_stride`` s, ``cams_coarse`` (K×⌈H/s⌉×⌈W/s⌉ in
+        [0, 1], each map normalised by its own maximum, as the reference's
+        stride-4 ``cam``) and ``coarse_stride`` to each data sample."""
         if data_samples is None:
             data_samples = [BaseDataElement() for _ in range(len(inputs))]
-        cams, logits = self.predict_cams(inputs)
+        cams, logits, coarse = self.predict_cams(inputs)
         for i, ds in enumerate(data_samples):
             h, w = ds.metainfo.get('img_shape', inputs.shape[-2:])[:2]
             keys = self._class_keys(ds, logits[i])
@@ -205,4 +244,10 @@ class CAMClassifier(BaseModel):
                     cams=cam,
                     cam_keys=keys + 1,
                     pred_score=logits[i].sigmoid()))
+            if coarse is not None:
+                stride = self.test_cfg['coarse_stride']
+                ch, cw = strided_size((h, w), stride)
+                ds.set_data(dict(
+                    cams_coarse=normalize_cam(coarse[i, keys, :ch, :cw])))
+                ds.set_metainfo(dict(coarse_stride=stride))
         return data_samples

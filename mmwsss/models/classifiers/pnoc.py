@@ -142,6 +142,7 @@ class PNOC(BaseModel):
             raise ValueError(f'noc_interval must be >= 1, got {noc_interval}')
         self.generator = MODELS.build(generator)
         self.noc = MODELS.build(noc) if noc is not None else None
+        self._share_normalisation()
         self.loss_cls = MODELS.build(loss)
         self.noc_checkpoint = noc_checkpoint
         self.puzzle, self.cse, self.train_noc = puzzle, cse, train_noc
@@ -171,6 +172,18 @@ class PNOC(BaseModel):
                 update_buffers=ema['update_buffers'])
 
     # ---------------------------------------------------------------- set-up
+    def _share_normalisation(self) -> None:
+        """Tell the classifiers how this model normalises their inputs (the
+        reference's TTA resize works on 8-bit images, ``resize='pil'``)."""
+        mean = getattr(self.data_preprocessor, 'mean', None)
+        std = getattr(self.data_preprocessor, 'std', None)
+        if mean is None or std is None:
+            return
+        for net in (self.generator, self.noc):
+            if hasattr(net, 'set_tta_normalisation'):
+                net.set_tta_normalisation(mean.flatten().tolist(),
+                                          std.flatten().tolist())
+
     def train(self, mode: bool = True) -> 'PNOC':
         super().train(mode)
         if self.noc is not None and not self.train_noc:

@@ -4,12 +4,14 @@ from .cam import label_smoothing, normalize_cam
 from .erasing import (class_specific_mask, hard_erase, sample_one_positive,
                       soft_erase)
 from .puzzle import merge_features, tile_features
-from .tta import multi_scale_flip_forward, resize_image, upsample_to
+from .tta import (PILResize, build_resize, multi_scale_flip_forward,
+                  resample_to_stride, resize_image, strided_size, upsample_to)
 from .weight_schedule import LinearWeight, build_weight, training_progress
 
 __all__ = [
     'label_smoothing', 'normalize_cam', 'multi_scale_flip_forward',
-    'resize_image', 'upsample_to', 'class_specific_mask', 'hard_erase',
+    'resize_image', 'upsample_to', 'PILResize', 'build_resize',
+    'resample_to_stride', 'strided_size', 'class_specific_mask', 'hard_erase',
     'sample_one_positive', 'soft_erase', 'merge_features', 'tile_features',
     'LinearWeight', 'build_weight', 'training_progress'
 ]

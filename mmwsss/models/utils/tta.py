@@ -2,27 +2,94 @@
 
 One implementation shared by every method: a ``forward_fn`` maps a batch of
 normalised images to dense maps; each scale runs one forward pass with the
-image and its horizontal flip batched together.
+image and its horizontal flip batched together. Besides the full-resolution
+maps it can return the maps on a coarser grid (the stride-4 CAMs the random
+walk starts from, P-NOC spec §4), resampled from each scale's output
+directly, as the reference does.
 """
 import math
-from typing import Callable, Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 DenseForward = Callable[[torch.Tensor], torch.Tensor]
+Resize = Callable[[torch.Tensor, float], torch.Tensor]
+RESIZE_MODES = ('tensor', 'pil')
+
+
+def scaled_size(size: Tuple[int, int], scale: float) -> Tuple[int, int]:
+    """``(round(H·s), round(W·s))`` (Python rounding, as the reference),
+    at least 1."""
+    return (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
 
 
 def resize_image(inputs: torch.Tensor, scale: float) -> torch.Tensor:
     """Resize a normalised NCHW batch by ``scale`` (bicubic; antialiased when
-    shrinking, like PIL's resize used by the reference)."""
+    shrinking, close to PIL's resize used by the reference)."""
     if scale == 1.0:
         return inputs
-    h, w = inputs.shape[-2:]
-    size = (max(1, round(h * scale)), max(1, round(w * scale)))
     return F.interpolate(
-        inputs, size=size, mode='bicubic', align_corners=False,
-        antialias=scale < 1.0)
+        inputs, size=scaled_size(inputs.shape[-2:], scale), mode='bicubic',
+        align_corners=False, antialias=scale < 1.0)
+
+
+class PILResize:
+    """The reference's TTA resize: PIL bicubic on the 8-bit image.
+
+    The normalised inputs are mapped back to 8-bit pixels (exact for images
+    loaded from 8-bit files: ``round(x·std + mean)``), each image is resized
+    with ``PIL.Image.resize(..., BICUBIC)`` and normalised again, so the
+    network sees the bytes the reference's ``scripts/cam/inference.py``
+    feeds it (PIL rounds and clips the bicubic result to 0..255, which the
+    float resize of :func:`resize_image` does not).
+
+    Args:
+        mean: per-channel mean of the normalisation (channel order of the
+            inputs).
+        std: per-channel standard deviation.
+    """
+
+    def __init__(self, mean: Union[Sequence[float], torch.Tensor],
+                 std: Union[Sequence[float], torch.Tensor]) -> None:
+        self.mean = torch.as_tensor(mean, dtype=torch.float32).view(-1, 1, 1)
+        self.std = torch.as_tensor(std, dtype=torch.float32).view(-1, 1, 1)
+
+    def __call__(self, inputs: torch.Tensor, scale: float) -> torch.Tensor:
+        if scale == 1.0:
+            return inputs
+        mean = self.mean.to(inputs.device)
+        std = self.std.to(inputs.device)
+        pixels = (inputs.float() * std + mean).round().clamp(0, 255)
+        height, width = scaled_size(inputs.shape[-2:], scale)
+        out = []
+        for image in pixels.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy():
+            pil = Image.fromarray(image if image.shape[-1] != 1 else image[
+                ..., 0])
+            resized = np.asarray(pil.resize((width, height), Image.BICUBIC))
+            if resized.ndim == 2:
+                resized = resized[..., None]
+            out.append(torch.from_numpy(resized.copy()).permute(2, 0, 1))
+        batch = torch.stack(out).to(inputs.device, torch.float32)
+        return ((batch - mean) / std).to(inputs.dtype)
+
+
+def build_resize(mode: str,
+                 mean: Optional[Sequence[float]] = None,
+                 std: Optional[Sequence[float]] = None) -> Resize:
+    """The TTA resize of ``mode``: ``'tensor'`` (:func:`resize_image`) or
+    ``'pil'`` (:class:`PILResize`, needs the normalisation)."""
+    if mode == 'tensor':
+        return resize_image
+    if mode == 'pil':
+        if mean is None or std is None:
+            raise ValueError("resize='pil' needs the mean and std of the "
+                             'normalisation (a data_preprocessor with '
+                             'mean/std)')
+        return PILResize(mean, std)
+    raise ValueError(f'unknown TTA resize "{mode}"; use {RESIZE_MODES}')
 
 
 ALIGN_MODES = ('center', 'corner')
@@ -61,28 +128,77 @@ def upsample_to(maps: torch.Tensor,
         maps = F.interpolate(
             maps, size=up, mode='bilinear', align_corners=False)
         return maps[..., :h, :w]
+    return _corner_sample(maps, (h, w), scale / stride)
+
+
+def strided_size(size: Tuple[int, int], stride: int) -> Tuple[int, int]:
+    """``(ceil(H/stride), ceil(W/stride))``: the grid of stride-``stride``
+    maps of an ``H×W`` image (the reference's ``(H−1)//4+1`` for 4)."""
+    return (-(-int(size[0]) // stride), -(-int(size[1]) // stride))
+
+
+def resample_to_stride(maps: torch.Tensor,
+                       size: Tuple[int, int],
+                       out_stride: int,
+                       stride: float,
+                       align: str = 'center',
+                       scale: float = 1.0) -> torch.Tensor:
+    """Resample stride-``stride`` maps to the stride-``out_stride`` grid of
+    an image of ``size`` (``strided_size(size, out_stride)`` cells).
+
+    - ``'center'`` (the reference's ``cam``): ``F.interpolate`` of the maps
+      straight to the strided size (bilinear, ``align_corners=False``);
+    - ``'corner'``: output cell ``j`` sits at pixel ``out_stride·j``, read at
+      feature coordinate ``out_stride·j·scale/stride`` (the geometry of
+      :func:`upsample_to` with ``'corner'``, and of the zero-padded strided
+      convolutions of the AffinityNet stem).
+
+    Args:
+        maps: (B, C, h, w) maps of an image resized by ``scale``.
+        size: (H, W) of the original image.
+        out_stride: stride of the returned grid (4 for the random walk).
+        stride: output stride of ``maps`` w.r.t. their (scaled) input.
+        align: ``'center'`` or ``'corner'``.
+        scale: factor the image was resized by (``'corner'`` only).
+    """
+    if align not in ALIGN_MODES:
+        raise ValueError(f'unknown align "{align}"; use {ALIGN_MODES}')
+    out = strided_size(size, out_stride)
+    if align == 'center':
+        return F.interpolate(
+            maps, size=out, mode='bilinear', align_corners=False)
+    return _corner_sample(maps, out, out_stride * scale / stride)
+
+
+def _corner_sample(maps: torch.Tensor, out: Tuple[int, int],
+                   step: float) -> torch.Tensor:
+    """Sample ``maps`` (B, C, h, w) bilinearly at feature coordinates
+    ``step·i`` (rows) and ``step·j`` (columns), border-clamped."""
     fh, fw = maps.shape[-2:]
 
     def axis(n: int, cells: int) -> torch.Tensor:
-        pos = torch.arange(n, device=maps.device, dtype=maps.dtype)
-        pos = pos * (scale / stride)  # feature coordinate of each pixel
+        pos = torch.arange(n, device=maps.device, dtype=maps.dtype) * step
         return pos * 2 / max(cells - 1, 1) - 1
 
-    gy, gx = torch.meshgrid(axis(h, fh), axis(w, fw), indexing='ij')
-    grid = torch.stack([gx, gy], dim=-1).expand(maps.shape[0], h, w, 2)
+    gy, gx = torch.meshgrid(axis(out[0], fh), axis(out[1], fw), indexing='ij')
+    grid = torch.stack([gx, gy], dim=-1).expand(maps.shape[0], *out, 2)
     return F.grid_sample(
         maps, grid, mode='bilinear', padding_mode='border',
         align_corners=True)
 
 
-def multi_scale_flip_forward(forward_fn: DenseForward,
-                             inputs: torch.Tensor,
-                             scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
-                             flip: bool = True,
-                             stride: int = 16,
-                             out_size: Tuple[int, int] = None,
-                             activation: Callable = F.relu,
-                             align: str = 'center') -> torch.Tensor:
+def multi_scale_flip_forward(
+        forward_fn: DenseForward,
+        inputs: torch.Tensor,
+        scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
+        flip: bool = True,
+        stride: int = 16,
+        out_size: Tuple[int, int] = None,
+        activation: Callable = F.relu,
+        align: str = 'center',
+        resize: Resize = resize_image,
+        out_stride: Optional[int] = None
+) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
     """Sum of ``activation(forward_fn(x))`` over scales (and flips).
 
     Args:
@@ -94,22 +210,33 @@ def multi_scale_flip_forward(forward_fn: DenseForward,
         out_size: size of the returned maps; defaults to (H, W).
         activation: applied to every pass before summing (ReLU for CAMs).
         align: feature-to-pixel alignment, see :func:`upsample_to`.
+        resize: how each scale's input is made (:func:`build_resize`).
+        out_stride: also return the sum on the stride-``out_stride`` grid of
+            ``out_size`` (:func:`resample_to_stride`), each scale resampled
+            from its own maps as the reference's stride-4 ``cam``.
 
     Returns:
-        (B, C, *out_size) summed maps.
+        (B, C, *out_size) summed maps; with ``out_stride`` a tuple of them
+        and the (B, C, ⌈H/s⌉, ⌈W/s⌉) strided sum.
     """
     if not scales:
         raise ValueError('multi_scale_flip_forward needs at least one scale')
     out_size = tuple(out_size or inputs.shape[-2:])
     b = inputs.shape[0]
-    total = None
+    total = strided = None
     for scale in scales:
-        x = resize_image(inputs, scale)
+        x = resize(inputs, scale)
         if flip:
             x = torch.cat([x, x.flip(-1)], dim=0)
         maps = activation(forward_fn(x))
         if flip:
             maps = maps[:b] + maps[b:].flip(-1)
+        if out_stride is not None:
+            coarse = resample_to_stride(maps, out_size, out_stride, stride,
+                                        align, scale)
+            strided = coarse if strided is None else strided + coarse
         maps = upsample_to(maps, out_size, stride, align, scale)
         total = maps if total is None else total + maps
-    return total
+    if out_stride is None:
+        return total
+    return total, strided
