@@ -180,11 +180,16 @@ def test_stock_segmentor_trains_on_pseudo_masks(synthetic_root, pseudo_masks,
     assert dumped.model.decode_head.num_classes == 7
     assert dumped.train_dataloader.dataset.data_prefix.seg_map_path == masks
 
-    if entry == 'tools/train.py':  # tools/test.py selects the runner too
-        log = run_tool([
-            'tools/test.py', config,
-            osp.join(work, 'iter_2.pth'), '--work-dir',
-            str(tmp_path / 'test')
-        ])
-        assert re.search(r'Iter\(test\).*mIoU: [\d.]+', log)
-        assert 'size mismatch' not in log
+    # our tools/test.py selects the runner too; MMSeg's ignores
+    # runner_type, so it gets the resolved config of the work dir
+    test_config = config if entry == 'tools/train.py' else \
+        osp.join(work, 'seg.py')
+    test_entry = 'tools/test.py' if entry == 'tools/train.py' else \
+        osp.join(osp.dirname(STOCK_TRAIN), 'test.py')
+    log = run_tool([
+        test_entry, test_config,
+        osp.join(work, 'iter_2.pth'), '--work-dir',
+        str(tmp_path / 'test')
+    ])
+    assert re.search(r'Iter\(test\).*mIoU: [\d.]+', log)
+    assert 'size mismatch' not in log
