@@ -30,7 +30,9 @@ from mmseg.registry import \
     WEIGHT_INITIALIZERS as MMSEG_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
-RUNNERS = Registry('runner', parent=MMSEG_RUNNERS, scope='mmwsss')
+RUNNERS = Registry(
+    'runner', parent=MMSEG_RUNNERS, scope='mmwsss',
+    locations=['mmwsss.engine'])
 RUNNER_CONSTRUCTORS = Registry(
     'runner constructor', parent=MMSEG_RUNNER_CONSTRUCTORS, scope='mmwsss')
 LOOPS = Registry(

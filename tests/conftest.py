@@ -13,16 +13,18 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def load_tool(name: str) -> ModuleType:
-    """Import ``tools/{name}.py`` as the module ``tool_{name}``.
+    """Import ``tools/{name}.py`` as the module ``tool_{name}`` (``/`` in
+    ``name`` becomes ``_``: ``dataset_converters/coco``).
 
     It is registered in ``sys.modules`` so worker processes can unpickle
     the tool's job objects, and imported once: a second import would make
     the first module's classes unpicklable.
     """
-    if f'tool_{name}' in sys.modules:
-        return sys.modules[f'tool_{name}']
+    module_name = 'tool_' + name.replace('/', '_')
+    if module_name in sys.modules:
+        return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
+        module_name, osp.join(REPO, 'tools', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

@@ -20,6 +20,7 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from mmwsss.compat import setup_cpu_distributed, teardown_distributed
+from mmwsss.registry import RUNNERS
 from mmwsss.utils import register_all_modules
 from mmwsss.utils.tool_utils import check_checkpoint, load_config
 
@@ -104,7 +105,9 @@ def main() -> None:
 
     own_pg = setup_cpu_distributed(cfg, args.launcher)
     register_all_modules(init_default_scope=False)
-    runner = Runner.from_cfg(cfg)
+    # runner_type: e.g. the pseudo-mask data configs' PseudoMaskRunner
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
+        RUNNERS.build(cfg)
     metrics = runner.test()
     if runner.rank == 0:
         # last line: a JSON summary for scripts (tools/run_pipeline.py)
