@@ -64,12 +64,11 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
-    # long side ~58-96 (the images are 64-96 px)
-    dict(
-        type='RandomResize',
-        scale=(96, 96),
-        ratio_range=(0.6, 1.0),
-        keep_ratio=True),
+    # 0.7-1.3x of the image's own size, so the objects keep the scale the
+    # full-resolution test images show them at, whatever the set's image
+    # size (a fixed target size, e.g. a long side of 58-96 px, halves the
+    # objects of a 128-192 px set at training time only)
+    dict(type='mmwsss.RandomRescale', ratio_range=(0.7, 1.3)),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     # no PhotoMetricDistortion (the VOC recipe's): the synthetic classes
