@@ -17,6 +17,17 @@ from mmengine.runner.checkpoint import _load_checkpoint
 _WRAPPER_KEYS = ('state_dict', 'model', 'module')
 _PREFIXES = ('module.', 'backbone.', 'model.')
 _DROP_PREFIXES = ('fc.', 'head.', 'classifier.', 'last_linear.')
+#: Where the ImageNet files the configs name come from.
+KNOWN_WEIGHTS = {
+    'resnest269-0cc87c48.pth':
+    'the official ResNeSt-269 ImageNet release (zhanghang1989/ResNeSt, '
+    'the file P-NOC loads)',
+    'resnest101-22405ba7.pth':
+    'the official ResNeSt-101 ImageNet release (zhanghang1989/ResNeSt)',
+    'resnet50-19c8e357.pth': "torchvision's ResNet-50 ImageNet weights",
+    'resnet101_v1c-e67eebb6.pth':
+    "the file behind MMSeg's open-mmlab://resnet101_v1c",
+}
 
 
 def _unwrap(ckpt: dict) -> Dict[str, torch.Tensor]:
@@ -57,10 +68,12 @@ def load_backbone_weights(backbone: nn.Module,
         (missing keys, unexpected keys) after the mapping.
     """
     if not osp.isfile(path):
+        source = KNOWN_WEIGHTS.get(osp.basename(path))
+        what = f' ({source})' if source else ''
         raise FileNotFoundError(
-            f'pretrained weights "{path}" (config key `{config_key}`) do not '
-            'exist. Download them to a local path and set the key, or set it '
-            'to None to train from scratch.')
+            f'pretrained weights "{path}"{what} do not exist: put that file '
+            f'there, or set --cfg-options {config_key}=PATH (None trains '
+            'from scratch); nothing is downloaded')
     state = _unwrap(_load_checkpoint(path, map_location='cpu'))
     state = {
         _strip(k): v
