@@ -12,6 +12,7 @@ from typing import Dict, Tuple
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import _load_checkpoint
 
 _WRAPPER_KEYS = ('state_dict', 'model', 'module')
@@ -139,27 +140,60 @@ def _sub_network(state: Dict[str, torch.Tensor]
     return state
 
 
+def _plain_keys(model: nn.Module) -> Dict[str, str]:
+    """Wrapper-free state-dict key -> ``model``'s own key.
+
+    Children wrapped in DDP on their own (``MMSeparateDistributedDataParallel``
+    under ``--launcher pytorch``) add a ``<child>.module.`` infix to the
+    model's keys, which checkpoints do not have (see
+    ``StripSubmoduleWrapperHook``). Identity for unwrapped models.
+    """
+    wrapped = [
+        name for name, mod in model.named_modules()
+        if name and is_model_wrapper(mod)
+    ]
+    keys = {}
+    for key in model.state_dict():
+        plain = key
+        for name in wrapped:
+            if plain.startswith(f'{name}.module.'):
+                plain = f'{name}.' + plain[len(name) + len('.module.'):]
+        keys[plain] = key
+    return keys
+
+
 def load_model_checkpoint(model: nn.Module,
                           path: str,
                           config_key: str = 'checkpoint',
-                          required_prefixes: Tuple[str, ...] = ('', )
-                          ) -> None:
+                          required_prefixes: Tuple[str, ...] = ('', ),
+                          strict: bool = False) -> None:
     """Load an mmwsss training checkpoint into ``model``.
 
     Every model tensor whose name starts with one of ``required_prefixes``
     must be present (the others, e.g. a dropped noc, may be missing). A
     P-NOC checkpoint loads into a plain CAM classifier (its generator, or
-    the generator's EMA when the run kept one).
+    the generator's EMA when the run kept one). ``model`` may be a DDP
+    wrapper or have DDP-wrapped children.
+
+    Args:
+        strict: also refuse checkpoint tensors the model does not have
+            (otherwise they are logged and left out).
 
     Raises:
         FileNotFoundError: names ``config_key``.
-        KeyError: required tensors are missing or no tensor matches.
+        KeyError: required tensors are missing, no tensor matches, or (with
+            ``strict``) tensors are left over; names the file and examples.
+        ValueError: shapes differ.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'checkpoint "{path}" (`{config_key}`) does not exist; train the '
             'prerequisite stage first or fix the path')
-    own = model.state_dict()
+    if is_model_wrapper(model):
+        model = model.module
+    names = _plain_keys(model)
+    own_state = model.state_dict()
+    own = {plain: own_state[key] for plain, key in names.items()}
     raw = _unwrap(_load_checkpoint(path, map_location='cpu'))
     state = _clean_model_keys(raw, own)
     if not any(k in own for k in state):
@@ -167,18 +201,24 @@ def load_model_checkpoint(model: nn.Module,
     missing = [
         k for k in own if k not in state and k.startswith(required_prefixes)
     ]
+    unused = [k for k in state if k not in own]
     if missing or not any(k in own for k in state):
         raise KeyError(
             f'checkpoint "{path}" (`{config_key}`) does not fit '
             f'{type(model).__name__}: {len(missing)} tensors missing, e.g. '
             f'{missing[:3]}; is it a checkpoint of this config?')
+    if strict and unused:
+        raise KeyError(
+            f'checkpoint "{path}" (`{config_key}`) does not fit '
+            f'{type(model).__name__}: {len(unused)} of its tensors have no '
+            f'place in the model, e.g. {unused[:3]}; is it a checkpoint of '
+            'this config?')
     bad = [k for k in state if k in own and state[k].shape != own[k].shape]
     if bad:
         raise ValueError(f'checkpoint "{path}" (`{config_key}`): shape '
                          f'mismatch for {bad[:3]}')
-    model.load_state_dict({k: v for k, v in state.items() if k in own},
-                          strict=False)
-    unused = [k for k in state if k not in own]
+    model.load_state_dict(
+        {names[k]: v for k, v in state.items() if k in own}, strict=False)
     print_log(
         f'loaded {path} into {type(model).__name__}'
         + (f' ({len(unused)} unused tensors, e.g. {unused[:2]})'
