@@ -1,11 +1,11 @@
 """Training machinery: optimizer constructors and hooks."""
-from .hooks import (DropCheckpointKeysHook, ProgressBarHook,
-                    StripSubmoduleWrapperHook)
+from .hooks import (CheckSegLabelsHook, DropCheckpointKeysHook,
+                    ProgressBarHook, StripSubmoduleWrapperHook)
 from .optimizers import (MultiNetOptimWrapperConstructor,
                          PretrainedScratchOptimWrapperConstructor)
 
 __all__ = [
-    'DropCheckpointKeysHook', 'ProgressBarHook', 'StripSubmoduleWrapperHook',
+    'CheckSegLabelsHook', 'DropCheckpointKeysHook', 'ProgressBarHook', 'StripSubmoduleWrapperHook',
     'MultiNetOptimWrapperConstructor',
     'PretrainedScratchOptimWrapperConstructor'
 ]
