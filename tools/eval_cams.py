@@ -17,13 +17,12 @@ import os.path as osp
 import sys
 from typing import List, Optional, Tuple
 
-from mmengine.config import DictAction
-
 from mmwsss.evaluation import CAMIoUMetric
 from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
 from mmwsss.inference.cam_io import CAMFileError, cam_path, load_cam
 from mmwsss.utils.image_jobs import ImageJob, run_jobs
 from mmwsss.utils.io import load_label, sample_id
+from mmwsss.utils.tool_utils import add_cfg_options
 
 # (img_id, cam file, GT file or None, image file)
 Item = Tuple[str, str, Optional[str], str]
@@ -39,9 +38,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--split', help="a name in the config's data_splits (default: the "
         'dataloader as configured)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, key=value pairs')
+    add_cfg_options(parser)
     parser.add_argument(
         '--threshold', type=float, help='fixed background threshold')
     parser.add_argument(

@@ -20,10 +20,10 @@ from typing import List, Optional
 
 import numpy as np
 import torch
-from mmengine.config import DictAction
 from tqdm import tqdm
 
 from mmwsss.utils.io import atomic_write_bytes
+from mmwsss.utils.tool_utils import add_cfg_options
 
 IGNORE = 255
 
@@ -40,7 +40,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--ignore-pred', action='store_true',
         help='leave out pixels the masks mark 255 (report coverage)')
     parser.add_argument('--out', help='also write the summary JSON here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 

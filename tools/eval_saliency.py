@@ -27,7 +27,6 @@ import sys
 from typing import List, Optional, Tuple
 
 import numpy as np
-from mmengine.config import DictAction
 
 from mmwsss.evaluation import CAMIoUMetric
 from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
@@ -36,6 +35,7 @@ from mmwsss.inference.saliency import (SaliencyFileError, load_saliency,
                                        saliency_path)
 from mmwsss.utils.image_jobs import ImageJob, run_jobs
 from mmwsss.utils.io import load_label, sample_id
+from mmwsss.utils.tool_utils import add_cfg_options
 
 SALIENCY_CLASSES = ('background', 'salient')
 # (img_id, saliency file, GT file or None, image file, CAM file or None)
@@ -63,7 +63,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'saliency mIoU curve')
     parser.add_argument('--workers', type=int, default=1,
                         help='worker processes')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 

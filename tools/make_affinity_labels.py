@@ -25,8 +25,6 @@ import sys
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
-from mmengine.config import DictAction
-
 from mmwsss.inference.affinity_labels import (DEFAULT_BG_THRESHOLD,
                                               DEFAULT_FG_THRESHOLD,
                                               DEFAULT_GT_PROB,
@@ -39,7 +37,8 @@ from mmwsss.inference.saliency import load_saliency
 from mmwsss.utils.image_jobs import (ImageJob, list_ids, load_matching_image,
                                      run_jobs)
 from mmwsss.utils.io import sample_id, save_indexed_png
-from mmwsss.utils.tool_utils import build_split_dataset, missing_files
+from mmwsss.utils.tool_utils import (add_cfg_options, build_split_dataset,
+                                     missing_files)
 
 # (img_id, image file)
 Item = Tuple[str, str]
@@ -59,9 +58,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--split', help="a name in the config's data_splits (default: the "
         'test_dataloader as configured)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, key=value pairs')
+    add_cfg_options(parser)
     parser.add_argument(
         '--img-dir', help='image folder (instead of --config): every CAM '
         'file of --cam-dir is processed')

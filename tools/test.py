@@ -8,21 +8,27 @@
 ``--crf`` refines the (TTA-averaged) softmax with a dense CRF before the
 argmax (:class:`mmwsss.models.segmentors.CRFSegTTAModel`; DeepLab-v2
 parameters by default, the reference's final-stage post-processing).
+The checkpoint must fit the config exactly: missing or unexpected tensors
+stop with one error line (a P-NOC checkpoint fits a CAM config: its
+generator is used, as in ``tools/infer_cams.py``).
 """
 import argparse
 import json
 import numbers
 import os
+import sys
 
 import mmwsss  # noqa: F401  isort:skip
 import numpy as np
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from mmwsss.compat import setup_cpu_distributed, teardown_distributed
 from mmwsss.registry import RUNNERS
 from mmwsss.utils import register_all_modules
-from mmwsss.utils.tool_utils import check_checkpoint, load_config
+from mmwsss.utils.errors import USER_ERRORS, ConfigError
+from mmwsss.utils.tool_utils import (add_cfg_options, check_checkpoint,
+                                     load_config, load_inference_weights,
+                                     report_error)
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,7 +49,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--crf-backend', default='pydensecrf', choices=['pydensecrf', 'torch'],
         help='dense-CRF backend for --crf')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_cfg_options(parser)
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -67,7 +73,7 @@ def use_tta_model(cfg, args: argparse.Namespace) -> None:
     post-processor (--crf)."""
     if args.tta:
         if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
-            raise KeyError('--tta needs `tta_model` and `tta_pipeline` in '
+            raise ConfigError('--tta needs `tta_model` and `tta_pipeline` in '
                            'the config')
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
         tta_model = dict(cfg.tta_model)
@@ -83,38 +89,54 @@ def use_tta_model(cfg, args: argparse.Namespace) -> None:
     cfg.model = tta_model
 
 
-def main() -> None:
+def main() -> int:
     args = parse_args()
-    check_checkpoint(args.checkpoint)
-    cfg = load_config(args.config, args.cfg_options, args.work_dir)
+    try:
+        check_checkpoint(args.checkpoint)
+        cfg = load_config(args.config, args.cfg_options, args.work_dir)
+        if args.show_dir:
+            hooks = cfg.default_hooks
+            if 'visualization' not in hooks:
+                raise ConfigError(
+                    '--show-dir needs a `visualization` hook in '
+                    'default_hooks (e.g. SegVisualizationHook)')
+            hooks.visualization.draw = True
+            hooks.visualization.wait_time = args.wait_time
+            cfg.visualizer.save_dir = args.show_dir
+        if args.tta or args.crf:
+            use_tta_model(cfg, args)
+    except (KeyError, *USER_ERRORS) as err:
+        return report_error(err)
     cfg.launcher = args.launcher
-    cfg.load_from = args.checkpoint
-    if args.show_dir:
-        hooks = cfg.default_hooks
-        if 'visualization' not in hooks:
-            raise KeyError('--show-dir needs a `visualization` hook in '
-                           'default_hooks (e.g. SegVisualizationHook)')
-        hooks.visualization.draw = True
-        hooks.visualization.wait_time = args.wait_time
-        cfg.visualizer.save_dir = args.show_dir
-    if args.tta or args.crf:
-        use_tta_model(cfg, args)
+    # loaded below, strictly: mmengine's load_from warns about missing and
+    # unexpected keys and evaluates whatever it got
+    cfg.load_from = None
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
 
     own_pg = setup_cpu_distributed(cfg, args.launcher)
     register_all_modules(init_default_scope=False)
-    # runner_type: e.g. the pseudo-mask data configs' PseudoMaskRunner
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
-        RUNNERS.build(cfg)
-    metrics = runner.test()
+    try:
+        # runner_type: e.g. the pseudo-mask data configs' PseudoMaskRunner
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
+            RUNNERS.build(cfg)
+        load_inference_weights(runner.model, args.checkpoint, strict=True)
+    except (KeyError, *USER_ERRORS) as err:
+        teardown_distributed(own_pg)
+        return report_error(err)
+    try:
+        metrics = runner.test()
+    except USER_ERRORS as err:
+        teardown_distributed(own_pg)
+        return report_error(err)
     if runner.rank == 0:
         # last line: a JSON summary for scripts (tools/run_pipeline.py)
         print(json.dumps({k: float(v) for k, v in (metrics or {}).items()
                           if isinstance(v, (numbers.Number, np.generic))}))
     teardown_distributed(own_pg)
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

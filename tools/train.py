@@ -5,21 +5,29 @@
 
 Same flags as MMSeg's ``tools/train.py``, plus ``--resume CKPT`` and an
 ``--amp`` that also converts multi-optimizer (``OptimWrapperDict``) configs.
+Param schedulers follow the train length: one with ``end=None`` ends with
+``train_cfg.max_epochs`` / ``max_iters``, and changing the length with
+``--cfg-options`` while a scheduler keeps the config's own ``end`` is
+refused, naming the keys to set. Errors in the config, the options or the
+data stop with one ``error:`` line (exit status 1).
 """
 import argparse
 import logging
 import os
-import os.path as osp
+import sys
 
 # mmwsss first: registers the checkpoint loader before any config is read.
 import mmwsss  # noqa: F401  isort:skip
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmwsss.compat import setup_cpu_distributed, teardown_distributed
 from mmwsss.registry import RUNNERS
 from mmwsss.utils import register_all_modules
+from mmwsss.utils.errors import USER_ERRORS, ConfigError
+from mmwsss.utils.tool_utils import (add_cfg_options, load_config,
+                                     report_error)
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,11 +46,7 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         default=False,
         help='enable automatic mixed precision training (CUDA)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, key=value pairs')
+    add_cfg_options(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -71,26 +75,22 @@ def enable_amp(cfg: Config) -> None:
                       logger='current', level=logging.WARNING)
             continue
         if current != 'OptimWrapper':
-            raise ValueError(f'--amp only converts OptimWrapper, got '
-                             f'"{current}"')
+            raise ConfigError(f'--amp only converts OptimWrapper, got '
+                              f'"{current}"')
         sub['type'] = 'AmpOptimWrapper'
         sub.setdefault('loss_scale', 'dynamic')
 
 
-def main() -> None:
+def main() -> int:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
+    try:
+        cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                          training=True)
+        if args.amp:
+            enable_amp(cfg)
+    except USER_ERRORS as err:
+        return report_error(err)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    if args.amp:
-        enable_amp(cfg)
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
@@ -98,11 +98,16 @@ def main() -> None:
 
     own_pg = setup_cpu_distributed(cfg, args.launcher)
     register_all_modules(init_default_scope=False)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
-        RUNNERS.build(cfg)
-    runner.train()
+    try:
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
+            RUNNERS.build(cfg)
+        runner.train()
+    except USER_ERRORS as err:
+        teardown_distributed(own_pg)
+        return report_error(err)
     teardown_distributed(own_pg)
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

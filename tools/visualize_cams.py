@@ -9,13 +9,13 @@ import os.path as osp
 
 import mmwsss  # noqa: F401  isort:skip
 import mmcv
-from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 from mmwsss.inference.cam_io import cam_path, load_cam
 from mmwsss.registry import DATASETS
 from mmwsss.utils import atomic_path
-from mmwsss.utils.tool_utils import ensure_dir, load_config, select_split
+from mmwsss.utils.tool_utils import (add_cfg_options, ensure_dir,
+                                     load_config, select_split)
 from mmwsss.visualization import overlay_cams
 
 
@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument('--split')
     parser.add_argument('--num', type=int, default=16,
                         help='number of images (0: all)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_cfg_options(parser)
     args = parser.parse_args()
 
     cfg = load_config(args.config, args.cfg_options)

@@ -76,6 +76,9 @@ param_scheduler = [poly]
 train_cfg = dict(max_iters=max_iters, val_interval=1000)
 default_hooks = dict(
     checkpoint=dict(interval=1000, max_keep_ckpts=2, save_last=True))
+# Before training: every pseudo-mask must hold class indices or 255, else
+# stop naming the file (the loss would fail mid-run naming none).
+custom_hooks = [dict(type='mmwsss.CheckSegLabelsHook')]
 
 # tools/test.py --tta: scales 0.5-2 x flip, softmax averaged (SegTTAModel).
 img_ratios = [0.5, 1.0, 1.5, 2.0]

@@ -16,6 +16,7 @@ from mmseg.datasets import BaseSegDataset
 from PIL import Image
 
 from mmwsss.registry import DATASETS
+from mmwsss.utils.errors import DataError
 
 T = TypeVar('T')
 R = TypeVar('R')
@@ -70,6 +71,32 @@ def read_mask_values(path: str) -> np.ndarray:
     return np.unique(arr.astype(np.int64))
 
 
+def check_unique_ids(ids: Sequence[Tuple[str, int]], ann_file: str) -> None:
+    """Refuse a list file naming an image twice (it would be trained on and
+    evaluated twice, and its per-image outputs written twice).
+
+    Args:
+        ids: (image id, line number) of each entry, ids as the data set
+            normalises them (``9`` and ``000000000009`` are one COCO id).
+        ann_file: the list file, for the message.
+
+    Raises:
+        DataError: names the file, the first repeated id and its lines.
+    """
+    lines: Dict[str, List[int]] = {}
+    for img_id, lineno in ids:
+        lines.setdefault(img_id, []).append(lineno)
+    repeated = {k: v for k, v in lines.items() if len(v) > 1}
+    if repeated:
+        img_id, where = next(iter(repeated.items()))
+        more = (f'; {len(repeated)} ids are listed more than once'
+                if len(repeated) > 1 else '')
+        raise DataError(
+            f'{ann_file}: image id {img_id!r} is listed {len(where)} times '
+            f'(lines {", ".join(map(str, where))}){more}; list each image '
+            'once')
+
+
 def parallel_map(fn: Callable[[T], R],
                  items: Sequence[T],
                  workers: int = 1) -> List[R]:
@@ -117,6 +144,8 @@ class WSSSDataset(BaseSegDataset):
     """
     METAINFO: dict = dict()
     LABEL_SOURCES: Tuple[str, ...] = ('mask', )
+    #: What to get and where to put it, added to missing-folder errors.
+    LAYOUT_HINT: str = ''
 
     def __init__(self,
                  ann_file: str = '',
@@ -191,6 +220,10 @@ class WSSSDataset(BaseSegDataset):
                              'at least one foreground class')
         return tuple(classes)
 
+    def _layout_hint(self) -> str:
+        """``'; ' + LAYOUT_HINT``, or ``''`` when the class has none."""
+        return f'; {self.LAYOUT_HINT}' if self.LAYOUT_HINT else ''
+
     def _join_root(self, path: str) -> str:
         """``path`` joined to ``data_root`` unless absolute."""
         if path and not is_abs(path) and self.data_root:
@@ -210,7 +243,7 @@ class WSSSDataset(BaseSegDataset):
         if not osp.isfile(self.ann_file):
             raise FileNotFoundError(
                 f'ann_file not found: {self.ann_file} (check `ann_file` and '
-                f'`data_root`={self.data_root!r})')
+                f'`data_root`={self.data_root!r}){self._layout_hint()}')
         lines = []
         with open(self.ann_file, encoding='utf-8') as f:
             for lineno, line in enumerate(f, 1):
@@ -247,6 +280,8 @@ class WSSSDataset(BaseSegDataset):
         if not entries:
             raise ValueError(f'{type(self).__name__}: ann_file '
                              f'{self.ann_file} lists no images')
+        check_unique_ids([(e['img_id'], e['_lineno']) for e in entries],
+                         self.ann_file)
         img_dir = self.data_prefix.get('img_path', '') or ''
         seg_dir = self._seg_dir()
         data_list = []
@@ -270,7 +305,8 @@ class WSSSDataset(BaseSegDataset):
             data_list.append(info)
         if missing_img:
             hint = ('' if osp.isdir(img_dir) else
-                    f' (the folder {img_dir} does not exist)')
+                    f' (the folder {img_dir} does not exist'
+                    f'{self._layout_hint()})')
             raise FileNotFoundError(
                 f'image not found: {missing_img[0]}{hint}; '
                 f'{len(missing_img)} of {len(entries)} images listed in '

@@ -104,6 +104,10 @@ class COCO14ClsDataset(WSSSDataset):
     METAINFO = dict(
         classes=COCO14_CLASSES, palette=[list(c) for c in COCO14_PALETTE])
     LABEL_SOURCES = ('mask', 'json', 'npy')
+    LAYOUT_HINT = (
+        'expected MS COCO 2014 with VOC-format masks, laid out as '
+        'data/coco14/{train2014, val2014, coco_seg_anno, train2014.txt, '
+        'val2014.txt}, or point data_root at your copy')
     DEFAULT_PREFIX = (('img_path', 'train2014'),
                       ('seg_map_path', 'coco_seg_anno'))
 

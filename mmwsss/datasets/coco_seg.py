@@ -12,6 +12,7 @@ import mmengine
 from mmseg.datasets import BaseSegDataset
 
 from mmwsss.registry import DATASETS
+from .base import check_unique_ids
 from .coco import (COCO14_CLASSES, COCO14_PALETTE, _fill, check_name_templates,
                    parse_coco_id)
 
@@ -61,7 +62,7 @@ class COCO14SegDataset(BaseSegDataset):
             **kwargs)
 
     def _image_ids(self) -> List[int]:
-        """Integer image ids listed in ann_file."""
+        """Integer image ids listed in ann_file (each once)."""
         if not self.ann_file or not osp.isfile(self.ann_file):
             raise FileNotFoundError(
                 f'ann_file not found: {self.ann_file!r} (check `ann_file` '
@@ -73,9 +74,11 @@ class COCO14SegDataset(BaseSegDataset):
             line = line.strip()
             if not line or line.startswith('#'):
                 continue
-            ids.append(
-                parse_coco_id(line.split()[0], f'{self.ann_file}:{lineno}'))
-        return ids
+            ids.append((parse_coco_id(line.split()[0],
+                                      f'{self.ann_file}:{lineno}'), lineno))
+        check_unique_ids([(f'{i:012d}', lineno) for i, lineno in ids],
+                         self.ann_file)
+        return [i for i, _ in ids]
 
     def load_data_list(self) -> List[dict]:
         """One entry per listed image: ``img_path``, ``seg_map_path``,

@@ -95,6 +95,13 @@ class VOCClsDataset(WSSSDataset):
     METAINFO = dict(
         classes=VOC_CLASSES, palette=[list(c) for c in VOC_PALETTE])
     LABEL_SOURCES = ('mask', 'xml')
+    LAYOUT_HINT = (
+        'expected Pascal VOC 2012 + SBD: get VOC 2012 (VOCtrainval_11-May-'
+        '2012.tar) and the SBD-augmented masks (SegmentationClassAug) and lay '
+        'them out as data/VOCdevkit/VOC2012/{JPEGImages, '
+        'SegmentationClassAug, Annotations, ImageSets/Segmentation/'
+        '{train_aug,train,val}.txt}, or point data_root at your copy (the '
+        'synthetic set in this layout: tools/generate_synthetic.py DIR)')
     DEFAULT_PREFIX = (('img_path', 'JPEGImages'),
                       ('seg_map_path', 'SegmentationClassAug'),
                       ('xml_path', 'Annotations'))

@@ -1,13 +1,13 @@
 """Training machinery: optimizer constructors, hooks and runners."""
-from .hooks import (DropCheckpointKeysHook, ProgressBarHook,
-                    StripSubmoduleWrapperHook)
+from .hooks import (CheckSegLabelsHook, DropCheckpointKeysHook,
+                    ProgressBarHook, StripSubmoduleWrapperHook)
 from .optimizers import (MultiNetOptimWrapperConstructor,
                          PretrainedScratchOptimWrapperConstructor)
 from .runners import PseudoMaskRunner, apply_pseudo_data
 
 __all__ = [
-    'DropCheckpointKeysHook', 'ProgressBarHook', 'StripSubmoduleWrapperHook',
-    'MultiNetOptimWrapperConstructor',
+    'CheckSegLabelsHook', 'DropCheckpointKeysHook', 'ProgressBarHook',
+    'StripSubmoduleWrapperHook', 'MultiNetOptimWrapperConstructor',
     'PretrainedScratchOptimWrapperConstructor', 'PseudoMaskRunner',
     'apply_pseudo_data'
 ]

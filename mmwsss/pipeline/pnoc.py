@@ -386,11 +386,14 @@ class PNOCPipeline:
         src_dir = (self.path('rw', self.splits.train)
                    if source == 'rw' else self.cam_dir(self.splits.train))
         out = self.path('pseudo_masks')
+        config = self.stage_cfg('pnoc')['config']
+        # every image of the split, background-only ones included: the
+        # segmentor trains on the split's whole list
         cmd = [
             self.python, 'tools/make_pseudo_masks.py', '--cam-dir', src_dir,
             '--out-dir', out, '--threshold', self.mask_threshold(st, source),
-            '--config', self.stage_cfg('pnoc')['config'], '--workers',
-            str(st.get('workers', 2))
+            '--config', config, '--split', self.splits.train, '--workers',
+            str(st.get('workers', 2)), *self.data_options(config)
         ]
         if st.get('crf', True):
             cmd += [
@@ -400,7 +403,6 @@ class PNOCPipeline:
             ]
             if st.get('crf_iterations'):
                 cmd += ['--crf-iterations', str(st['crf_iterations'])]
-        config = self.stage_cfg('pnoc')['config']
         return [
             Command(cmd),
             Command([

@@ -4,7 +4,7 @@ the image id that names every per-image output."""
 import io
 import os
 import os.path as osp
-import tempfile
+import uuid
 from contextlib import contextmanager
 from typing import Iterator, Union
 
@@ -15,13 +15,18 @@ from PIL import Image
 @contextmanager
 def atomic_path(path: str) -> Iterator[str]:
     """Yield a temporary path in ``path``'s folder; rename it onto ``path``
-    when the block succeeds, delete it when the block raises."""
+    when the block succeeds, delete it when the block raises.
+
+    The temporary file is created (exclusively) with mode ``0o666`` less the
+    process umask, as ``open(path, 'w')`` would, so outputs get the usual
+    permissions (``tempfile.mkstemp`` would leave them at ``0o600``).
+    """
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     suffix = osp.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(
-        prefix=f'.{osp.basename(path)}.', suffix=f'.tmp{suffix}', dir=folder)
-    os.close(fd)
+    tmp = osp.join(folder, f'.{osp.basename(path)}.{uuid.uuid4().hex}'
+                   f'.tmp{suffix}')
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         yield tmp
         os.replace(tmp, path)

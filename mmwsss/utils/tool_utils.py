@@ -3,27 +3,156 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config, DictAction
 
+from mmwsss.utils.errors import ConfigError
 from mmwsss.utils.io import sample_id
+
+#: Train-loop length keys, by the unit of a scheduler's ``by_epoch``.
+LENGTH_KEYS = {True: 'max_epochs', False: 'max_iters'}
+
+
+class CfgOptionsAction(DictAction):
+    """mmengine's ``DictAction`` for ``--cfg-options``, refusing a token
+    that is not ``KEY=VALUE`` (or whose value does not parse) with a message
+    naming it; ``DictAction`` itself fails with "not enough values to
+    unpack"."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for token in values or []:
+            key, sep, _ = token.partition('=')
+            if not sep or not key:
+                raise argparse.ArgumentError(
+                    self, f'{token!r} is not KEY=VALUE; write e.g. '
+                    'train_cfg.max_epochs=3 (no spaces around "=")')
+            try:
+                super().__call__(parser, namespace, [token], option_string)
+            except (AssertionError, ValueError, IndexError) as err:
+                raise argparse.ArgumentError(
+                    self, f'cannot parse the value of {token!r} ({err}); '
+                    'quote lists and tuples, e.g. "a=[1,2]"') from err
+
+
+def add_cfg_options(parser: argparse.ArgumentParser) -> None:
+    """Add the tools' ``--cfg-options KEY=VALUE ...`` argument."""
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=CfgOptionsAction,
+        metavar='KEY=VALUE',
+        help='override settings of the config, e.g. train_cfg.max_epochs=3')
+
+
+def report_error(err: BaseException) -> int:
+    """Print ``err`` as one ``error: ...`` line on stderr and return 1, the
+    exit status of a user error."""
+    message = err.args[0] if isinstance(err, KeyError) and len(
+        err.args) == 1 else err
+    print(f'error: {message}', file=sys.stderr)
+    return 1
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None,
-                work_dir: Optional[str] = None) -> Config:
-    """Read ``path``, apply ``--cfg-options`` and set ``work_dir``."""
+                work_dir: Optional[str] = None,
+                training: bool = False) -> Config:
+    """Read ``path``, apply ``--cfg-options`` and set ``work_dir``.
+
+    Args:
+        training: fit the param schedulers to the train length (see
+            :func:`fit_schedulers`).
+
+    Raises:
+        FileNotFoundError: no such config file.
+        ConfigError: (``training``) the options change the train length
+            but leave a scheduler at the old one.
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file "{path}" does not exist')
     cfg = Config.fromfile(path)
+    length = train_length(cfg)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    if training:
+        fit_schedulers(cfg, length, cfg_options or {})
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(path))[0])
     return cfg
+
+
+def train_length(cfg: Config) -> Dict[str, Any]:
+    """``max_epochs`` / ``max_iters`` of ``cfg.train_cfg`` (those set)."""
+    train_cfg = cfg.get('train_cfg') or {}
+    return {
+        key: train_cfg[key]
+        for key in LENGTH_KEYS.values() if train_cfg.get(key) is not None
+    }
+
+
+def param_schedulers(cfg: Config) -> List[Tuple[str, dict]]:
+    """(config key, scheduler dict) of every entry of
+    ``cfg.param_scheduler``: a scheduler, a list of them, or a dict of
+    those per optimizer (P-NOC's ``generator`` / ``noc``)."""
+    schedulers = cfg.get('param_scheduler')
+    if not schedulers:
+        return []
+    if isinstance(schedulers, dict) and 'type' not in schedulers:
+        groups = [(f'param_scheduler.{name}', group)
+                  for name, group in schedulers.items()]
+    else:
+        groups = [('param_scheduler', schedulers)]
+    found = []
+    for key, group in groups:
+        if isinstance(group, dict):
+            found.append((key, group))
+        else:
+            found += [(f'{key}.{i}', s) for i, s in enumerate(group or [])]
+    return found
+
+
+def fit_schedulers(cfg: Config, original: Dict[str, Any],
+                   cfg_options: dict) -> None:
+    """Make the param schedulers end with the train loop.
+
+    A scheduler with ``end=None`` ends with the train loop (``max_epochs``
+    when it counts epochs, ``by_epoch=True``, else ``max_iters``). One whose
+    ``end`` is the config's own train length (``original``), when
+    ``cfg_options`` changed that length but not this ``end``, is refused:
+    the learning rate would follow the old length and P-NOC's loss-weight
+    ramps the new one.
+
+    Raises:
+        ConfigError: names the keys to set.
+    """
+    length = train_length(cfg)
+    stale = []
+    for key, scheduler in param_schedulers(cfg):
+        unit = LENGTH_KEYS[bool(scheduler.get('by_epoch', True))]
+        end = scheduler.get('end', 0)
+        if end is None:
+            if unit not in length:
+                raise ConfigError(
+                    f'{key}.end=None follows train_cfg.{unit}, which the '
+                    f'config does not set; set {key}.end')
+            scheduler['end'] = length[unit]
+            continue
+        overridden = any(f'{key}.end' == opt
+                         or f'{key}.end'.startswith(f'{opt}.')
+                         for opt in cfg_options)
+        if (unit in length and original.get(unit) != length[unit]
+                and end == original.get(unit) and not overridden):
+            stale.append((key, unit))
+    if stale:
+        unit = stale[0][1]
+        fixes = ' '.join(f'{key}.end={length[u]}' for key, u in stale)
+        raise ConfigError(
+            f'train_cfg.{unit}={length[unit]} but {stale[0][0]}.end is still '
+            f"the config's {original[unit]}: the learning rate would end at "
+            f'{original[unit]} and the loss-weight ramps at {length[unit]}; '
+            f'also set --cfg-options {fixes} (or end=None in the config to '
+            'follow the train length)')
 
 
 def select_split(cfg: Config, split: Optional[str],
@@ -126,7 +255,7 @@ def inference_arg_parser(description: str, out_help: str,
                             help='logs (default work_dirs/<cfg>)')
     parser.add_argument('--overwrite', action='store_true',
                         help='recompute images whose file exists')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_cfg_options(parser)
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -144,12 +273,10 @@ def infer_maps(args: argparse.Namespace, writer: str,
     images. Returns 0, or 1 after printing why nothing could run.
     """
     from mmengine.logging import print_log
-    from mmengine.model import is_model_wrapper
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
 
     from mmwsss.compat import setup_cpu_distributed, teardown_distributed
-    from mmwsss.models.utils.weights import load_model_checkpoint
 
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     try:
@@ -157,8 +284,7 @@ def infer_maps(args: argparse.Namespace, writer: str,
         cfg = load_config(args.config, args.cfg_options, args.work_dir)
         select_split(cfg, args.split)
     except (FileNotFoundError, KeyError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
+        return report_error(err)
     cfg.launcher = args.launcher
     init_default_scope(cfg.get('default_scope', 'mmwsss'))
 
@@ -185,12 +311,38 @@ def infer_maps(args: argparse.Namespace, writer: str,
 
     own_pg = setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
-    # a P-NOC model needs its generator (or EMA) only
-    prefixes = model.inference_prefixes() if hasattr(
-        model, 'inference_prefixes') else ('', )
-    load_model_checkpoint(model, args.checkpoint, 'CHECKPOINT', prefixes)
+    try:
+        load_inference_weights(runner.model, args.checkpoint)
+    except (KeyError, ValueError) as err:
+        teardown_distributed(own_pg)
+        return report_error(err)
     runner.test()
     teardown_distributed(own_pg)
     return 0
+
+
+def load_inference_weights(model, checkpoint: str,
+                           strict: bool = False) -> None:
+    """Load ``checkpoint`` into the network a runner built for inference.
+
+    DDP and TTA wrappers are looked through (also DDP-wrapped children,
+    P-NOC under ``--launcher pytorch``); a model with
+    ``inference_prefixes()`` (P-NOC) needs only those tensors, and a P-NOC
+    checkpoint fits a plain CAM config (its generator). ``strict`` also
+    refuses tensors the model has no place for.
+
+    Raises:
+        KeyError: the checkpoint does not fit (names it and example keys).
+        ValueError: shapes differ.
+    """
+    from mmengine.model import BaseTTAModel, is_model_wrapper
+
+    from mmwsss.models.utils.weights import load_model_checkpoint
+    if is_model_wrapper(model):
+        model = model.module
+    if isinstance(model, BaseTTAModel):
+        model = model.module
+    # a P-NOC model needs its generator (or EMA) only
+    prefixes = model.inference_prefixes() if hasattr(
+        model, 'inference_prefixes') else ('', )
+    load_model_checkpoint(model, checkpoint, 'CHECKPOINT', prefixes, strict)

@@ -164,3 +164,14 @@ def test_bad_id_line(coco_root):
 def test_ann_file_required(coco_root):
     with pytest.raises(ValueError, match='ann_file is not set'):
         COCO14ClsDataset(data_root=coco_root)
+
+
+def test_duplicate_id_in_any_spelling_refused(coco_root):
+    from mmwsss.datasets import COCO14SegDataset
+    write_lines(osp.join(coco_root, 'dup.txt'),
+                ['9', '000000000025', 'COCO_train2014_000000000009.jpg'])
+    for cls in (COCO14ClsDataset, COCO14SegDataset):
+        with pytest.raises(ValueError, match=r"dup.txt: image id "
+                           r"'000000000009' is listed 2 times "
+                           r'\(lines 1, 3\)'):
+            cls(data_root=coco_root, ann_file='dup.txt')

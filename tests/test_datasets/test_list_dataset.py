@@ -100,3 +100,11 @@ def test_all_background(list_root):
     with pytest.raises(ValueError) as e:
         build(list_root, ann_file='bg.txt')
     assert path in str(e.value)
+
+
+def test_duplicate_image_refused(list_root):
+    write_lines(osp.join(list_root, 'dup.txt'),
+                ['a.jpg cat', 'b 1', 'a.jpg dog'])
+    with pytest.raises(ValueError, match=r"dup.txt: image id 'a' is listed "
+                       r'2 times \(lines 1, 3\)'):
+        build(list_root, ann_file='dup.txt')

@@ -188,3 +188,24 @@ def test_many_masks_read_in_threads(tmp_path):
             serial.get_data_info(i)['gt_label'],
             threaded.get_data_info(i)['gt_label'])
         assert serial.get_cat_ids(i) == [i % 20]
+
+
+def test_missing_voc_folder_says_what_to_get(tmp_path):
+    with pytest.raises(FileNotFoundError) as e:
+        VOCClsDataset(data_root=str(tmp_path / 'data' / 'VOCdevkit' /
+                                    'VOC2012'))
+    msg = str(e.value)
+    assert 'train_aug.txt' in msg
+    assert 'VOC 2012' in msg and 'SBD' in msg
+    assert ('data/VOCdevkit/VOC2012/{JPEGImages, SegmentationClassAug, '
+            'Annotations, ImageSets/Segmentation/') in msg
+
+
+def test_duplicate_id_names_file_id_and_lines(voc_root):
+    ann = osp.join(voc_root, 'ImageSets', 'Segmentation', 'dup.txt')
+    write_lines(ann, ['2007_000001', '2007_000002', '', '2007_000001'])
+    with pytest.raises(ValueError) as e:
+        VOCClsDataset(data_root=voc_root,
+                      ann_file='ImageSets/Segmentation/dup.txt')
+    msg = str(e.value)
+    assert ann in msg and "'2007_000001'" in msg and 'lines 1, 4' in msg

@@ -105,6 +105,20 @@ def test_missing_pretrained_file_names_config_key(tmp_path):
         model.init_weights()
 
 
+def test_pnoc_missing_weights_name_the_generator_key(tmp_path):
+    """A P-NOC model has no ``pretrained`` (setting it is a TypeError): the
+    message names the key that exists, and which file is expected."""
+    path = str(tmp_path / 'resnest269-0cc87c48.pth')
+    model = MODELS.build(
+        dict(type='PNOC', generator=tiny_cam_model(pretrained=path),
+             noc=tiny_cam_model(), noc_checkpoint=None))
+    with pytest.raises(FileNotFoundError) as e:
+        model.init_weights()
+    msg = str(e.value)
+    assert '--cfg-options model.generator.pretrained=PATH' in msg
+    assert path in msg and 'official ResNeSt-269 ImageNet release' in msg
+
+
 def test_torchvision_resnet_weights_load_into_mmpretrain_resnet(tmp_path):
     torchvision = pytest.importorskip('torchvision')
     ref = torchvision.models.resnet18(weights=None)

@@ -149,7 +149,7 @@ def test_pseudo_saliency_eval_and_refinement(saliency_run, synthetic_root,
     train = load_tool('train')
     monkeypatch.setattr(sys, 'argv', ['train.py', REFINE, '--work-dir',
                                       refine_work, *opts])
-    train.main()
+    assert train.main() == 0
     ckpt = osp.join(refine_work, 'iter_1.pth')
     logs = glob.glob(osp.join(refine_work, '*', '*.log'))
     with open(logs[0]) as f:

@@ -1,15 +1,21 @@
 """The tiny DeepLabV3+ trains on pseudo-masks made by our tools
 (tools/train.py, 2 CPU iterations) and is evaluated with stock IoUMetric and
 SegTTAModel through tools/test.py."""
+import glob
 import json
 import os
 import os.path as osp
 import re
+import shutil
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
-from tests.conftest import run_tool
-from .conftest import TINY_CONFIG
+from mmwsss.utils.io import save_indexed_png
+from tests.conftest import REPO, run_tool
+from .conftest import TINY_CONFIG, read_png
 
 
 def test_train_then_test_with_tta(synthetic_root, pseudo_masks, tmp_path,
@@ -67,3 +73,31 @@ def test_train_then_test_with_tta(synthetic_root, pseudo_masks, tmp_path,
     match = re.search(r'Iter\(test\).*mIoU: ([\d.]+)', log)
     assert match and 0 <= float(match.group(1)) <= 100
     assert sorted(os.listdir(crf_dir)) == sorted(os.listdir(pred_dir))
+
+
+def test_out_of_range_pseudo_mask_stops_before_training(
+        synthetic_root, pseudo_masks, tmp_path):
+    """A class id the segmentor lacks (pseudo-masks of another class list)
+    failed mid-run with "Target 37 is out of bounds" naming no file."""
+    masks = str(tmp_path / 'masks')
+    shutil.copytree(pseudo_masks[0], masks)
+    bad = osp.join(masks, sorted(os.listdir(masks))[1])
+    mask = read_png(bad).copy()
+    mask[:2, :2] = 37
+    save_indexed_png(bad, mask, np.zeros((1, 3), np.uint8))
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    proc = subprocess.run([
+        sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options',
+        f'train_dataloader.dataset.data_root={synthetic_root}',
+        f'train_dataloader.dataset.data_prefix.seg_map_path={masks}',
+        f'val_dataloader.dataset.data_root={synthetic_root}',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False'
+    ], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert 'Traceback' not in proc.stderr
+    (line, ) = [x for x in proc.stderr.splitlines() if 'error:' in x]
+    assert f'{bad}: mask value 37 is not a class index' in line
+    assert 'valid values are 0..6 and 255' in line
+    assert not glob.glob(str(tmp_path / 'work' / '*.pth'))

@@ -1,13 +1,13 @@
 import os
+import os.path as osp
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from mmwsss.inference.cam_io import cam_path, save_cam
-from tests.conftest import load_tool
-
-
+from tests.conftest import CAM_CONFIG, load_tool
+from tests.test_datasets.builders import make_voc
 
 tool = load_tool('make_pseudo_masks')
 
@@ -108,12 +108,69 @@ def test_errors_name_the_file(tmp_path, capsys):
     assert 'infer_cams.py' in capsys.readouterr().err
 
 
-def test_palette_from_config(tmp_path):
+def test_metainfo_from_config(tmp_path):
     cfg = tmp_path / 'cfg.py'
     cfg.write_text(
         "train_dataloader = dict(dataset=dict(type='BaseSegDataset', "
         "metainfo=dict(classes=('bg', 'a'), "
         "palette=[[1, 2, 3], [4, 5, 6]])))\n")
-    palette = tool.palette_from_config(str(cfg))
+    classes, palette = tool.metainfo_from_config(str(cfg))
+    assert tuple(classes) == ('bg', 'a')
     assert palette[:2].tolist() == [[1, 2, 3], [4, 5, 6]]
     assert palette[255].tolist() == [224, 224, 192]
+
+
+@pytest.mark.parametrize('threshold', ['-0.1', '1.5', 'nan'])
+def test_threshold_outside_0_1_is_refused(tmp_path, capsys, threshold):
+    with pytest.raises(SystemExit):
+        tool.main(['--cam-dir', str(tmp_path), '--out-dir',
+                   str(tmp_path / 'out'), '--threshold', threshold])
+    assert 'outside [0, 1]' in capsys.readouterr().err
+    assert not (tmp_path / 'out').exists()
+
+
+def test_cam_class_outside_the_config_is_refused(tmp_path, capsys):
+    """A CAM key the config's classes lack (the synthetic set has ids 1..6)
+    would be written into the PNG and fail the segmentor later."""
+    cam_dir, out = str(tmp_path / 'cams'), tmp_path / 'masks'
+    cams = np.full((1, 4, 5), 0.9, np.float32)
+    save_cam(cam_path(cam_dir, 'a'), cams, [2])
+    save_cam(cam_path(cam_dir, 'b'), cams, [37])
+    args = ['--cam-dir', cam_dir, '--out-dir', str(out), '--threshold',
+            '0.3']
+    assert tool.main(args + ['--config', CAM_CONFIG]) == 1
+    err = capsys.readouterr().err
+    assert cam_path(cam_dir, 'b') in err
+    assert 'class id 37 is not a class of' in err and '1..6' in err
+    assert not (out / 'b.png').exists()
+    # without a config the VOC-style range 1..254 applies
+    assert tool.main(args) == 0
+
+
+def test_split_gets_a_mask_for_every_image(tmp_path, capsys):
+    """Background-only images have no CAM file (inference skips them as
+    training does), but the segmentor trains on the split's whole list:
+    each gets an all-background mask; a foreground image without CAMs is an
+    error."""
+    root = make_voc(str(tmp_path / 'voc'), {'a': [1, 2], 'b': [3], 'c': []})
+    cam_dir, out = str(tmp_path / 'cams'), tmp_path / 'masks'
+    for img_id, keys in (('a', [1, 2]), ('b', [3])):
+        save_cam(cam_path(cam_dir, img_id),
+                 np.full((len(keys), 40, 48), 0.9, np.float32), keys)
+    args = ['--cam-dir', cam_dir, '--out-dir', str(out), '--threshold',
+            '0.3', '--config', CAM_CONFIG, '--split', 'train_aug',
+            '--cfg-options', f'test_dataloader.dataset.data_root={root}']
+    assert tool.main(args) == 0
+    assert sorted(os.listdir(out)) == ['a.png', 'b.png', 'c.png']
+    background, _ = read_png(out / 'c.png')
+    assert background.shape == (40, 48) and not background.any()
+    assert read_png(out / 'a.png')[0].max() == 1
+    capsys.readouterr()
+
+    os.remove(cam_path(cam_dir, 'b'))
+    os.remove(out / 'b.png')
+    assert tool.main(args) == 1
+    err = capsys.readouterr().err
+    assert '1 of 2 CAM files missing' in err
+    assert osp.join(cam_dir, 'b.npz') in err and 'infer_cams.py' in err
+    assert not (out / 'b.png').exists()

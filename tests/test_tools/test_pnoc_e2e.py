@@ -105,6 +105,47 @@ def test_infer_cams_with_pnoc_checkpoint(pnoc_run, synthetic_root, tmp_path):
     np.testing.assert_allclose(ca, cb, atol=1 / 255)
 
 
+def test_dist_infer_cams_with_pnoc_checkpoint(pnoc_run, synthetic_root,
+                                              tmp_path):
+    """--launcher pytorch wraps each P-NOC network in its own DDP module
+    (``generator.module.*``); the checkpoint (``generator.*``) must still
+    load: the pipeline's ``--gpus N`` runs exactly this command."""
+    ckpt = osp.join(pnoc_run, 'epoch_2.pth')
+    cams = str(tmp_path / 'cams')
+    env = dict(os.environ, PYTHON=sys.executable, PORT='29527',
+               PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    proc = subprocess.run(
+        ['bash', 'tools/dist_infer_cams.sh', PNOC, ckpt, '2', '--out-dir',
+         cams, '--split', 'val', '--work-dir', str(tmp_path / 'w'),
+         '--cfg-options', f'test_dataloader.dataset.data_root={synthetic_root}',
+         'test_dataloader.num_workers=0',
+         'model.generator.test_cfg.scales=[1.0]'],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert 'tensors missing' not in out
+    with open(osp.join(synthetic_root, 'ImageSets', 'Segmentation',
+                       'val.txt')) as f:
+        ids = sorted(line.strip() for line in f if line.strip())
+    assert sorted(osp.splitext(n)[0] for n in os.listdir(cams)) == ids
+
+
+def test_test_py_with_cam_config_uses_the_pnoc_generator(
+        pnoc_run, synthetic_root, tmp_path):
+    """tools/test.py loads checkpoints as infer_cams does: a P-NOC
+    checkpoint with a plain CAM config evaluates its generator."""
+    ckpt = osp.join(pnoc_run, 'epoch_2.pth')
+    out = run_tool(['tools/test.py', CAM, ckpt, '--work-dir',
+                    str(tmp_path), '--cfg-options',
+                    f'test_dataloader.dataset.data_root={synthetic_root}',
+                    'test_dataloader.num_workers=0',
+                    'model.test_cfg.scales=[1.0]'])
+    assert 'using the "generator" tensors' in out
+    summary = json.loads([line for line in out.splitlines()
+                          if line.startswith('{"')][-1])
+    assert summary
+
+
 def test_dist_train_pnoc_two_cpu_processes_and_resume(
         vanilla_run, synthetic_root, tmp_path):
     work = str(tmp_path / 'ddp')

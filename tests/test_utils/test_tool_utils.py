@@ -85,3 +85,78 @@ def test_infer_maps_fails_clearly_before_any_work(tmp_path, capsys):
     # the Runner-free tool omits --work-dir
     assert '--work-dir' not in inference_arg_parser(
         't', 'out', work_dir=False).format_help()
+
+
+# ------------------------------------------------------------ --cfg-options
+def test_cfg_options_name_the_bad_token(capsys):
+    import argparse
+
+    from mmwsss.utils.tool_utils import add_cfg_options
+    parser = argparse.ArgumentParser(prog='tool')
+    add_cfg_options(parser)
+    args = parser.parse_args(['--cfg-options', 'a.b=1', 'c=[1,2]'])
+    assert args.cfg_options == {'a.b': 1, 'c': [1, 2]}
+    for bad, named in ((['model.lr'], "'model.lr' is not KEY=VALUE"),
+                       (['a=1', '=3'], "'=3' is not KEY=VALUE"),
+                       (['model.lr', '=', '0.1'], "'model.lr' is not"),
+                       (['c=[1,2'], "cannot parse the value of 'c=[1,2'")):
+        with pytest.raises(SystemExit):
+            parser.parse_args(['--cfg-options', *bad])
+        err = capsys.readouterr().err
+        assert f'tool: error: argument --cfg-options: {named}' in err
+        assert 'unpack' not in err and 'Traceback' not in err
+
+
+def test_every_tool_parses_cfg_options_with_the_shared_action():
+    """No tool builds --cfg-options with the bare DictAction (its syntax
+    error is 'not enough values to unpack')."""
+    import glob
+    for path in glob.glob(osp.join(REPO, 'tools', '*.py')):
+        with open(path) as f:
+            source = f.read()
+        assert 'DictAction' not in source, path
+        assert "add_argument('--cfg-options'" not in source, path
+        assert "'--cfg-options', nargs" not in source, path
+
+
+# ------------------------------------------------------- train length
+PNOC_CONFIG = osp.join(REPO, 'configs', 'pnoc', 'pnoc_tiny_synthetic.py')
+
+
+def test_changed_train_length_needs_the_scheduler_end():
+    from mmwsss.utils.errors import ConfigError
+    from mmwsss.utils.tool_utils import load_config
+    with pytest.raises(ConfigError) as e:
+        load_config(CAM_CONFIG, {'train_cfg.max_epochs': 3}, training=True)
+    msg = str(e.value)
+    assert 'train_cfg.max_epochs=3' in msg
+    assert 'param_scheduler.0.end=3' in msg
+    with pytest.raises(ConfigError) as e:
+        load_config(PNOC_CONFIG, {'train_cfg.max_epochs': 3}, training=True)
+    assert ('param_scheduler.generator.0.end=3 '
+            'param_scheduler.noc.0.end=3') in str(e.value)
+    # both set: fine; tools that do not train do not check
+    cfg = load_config(CAM_CONFIG, {'train_cfg.max_epochs': 3,
+                                   'param_scheduler.0.end': 3},
+                      training=True)
+    assert cfg.param_scheduler[0].end == 3
+    load_config(CAM_CONFIG, {'train_cfg.max_epochs': 3})
+    # the length unchanged: nothing to fit
+    load_config(CAM_CONFIG, {'param_scheduler.0.end': 5}, training=True)
+
+
+def test_scheduler_end_none_follows_the_train_length():
+    from mmwsss.utils.errors import ConfigError
+    from mmwsss.utils.tool_utils import load_config
+    cfg = load_config(PNOC_CONFIG, {
+        'train_cfg.max_epochs': 4,
+        'param_scheduler.generator.0.end': None,
+        'param_scheduler.noc.0.end': None
+    }, training=True)
+    assert cfg.param_scheduler.generator[0].end == 4
+    assert cfg.param_scheduler.noc[0].end == 4
+    # by_epoch=False counts iterations: an epoch-based loop gives none
+    with pytest.raises(ConfigError, match='train_cfg.max_iters'):
+        load_config(CAM_CONFIG, {'param_scheduler.0.end': None,
+                                 'param_scheduler.0.by_epoch': False},
+                    training=True)

@@ -79,6 +79,9 @@ class CAMClassifier(BaseModel):
         self.loss_cls = MODELS.build(loss)
         self.num_classes = num_classes
         self.pretrained = pretrained
+        # the config key named when the weights are missing; a parent model
+        # sets it to where this classifier sits (P-NOC: model.generator.*)
+        self.pretrained_key = 'model.pretrained'
         self.feature_index = feature_index
         self.freeze_bn = freeze_bn
         self.frozen_modules = tuple(frozen_modules)
@@ -124,7 +127,7 @@ class CAMClassifier(BaseModel):
         super().init_weights()
         if self.pretrained:
             load_backbone_weights(self.backbone, self.pretrained,
-                                  'model.pretrained')
+                                  self.pretrained_key)
 
     # --------------------------------------------------------------- forward
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:

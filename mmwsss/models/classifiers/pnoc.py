@@ -143,6 +143,9 @@ class PNOC(BaseModel):
         self.generator = MODELS.build(generator)
         self.noc = MODELS.build(noc) if noc is not None else None
         self._share_normalisation()
+        for name in ('generator', 'noc'):
+            if hasattr(getattr(self, name), 'pretrained_key'):
+                getattr(self, name).pretrained_key = f'model.{name}.pretrained'
         self.loss_cls = MODELS.build(loss)
         self.noc_checkpoint = noc_checkpoint
         self.puzzle, self.cse, self.train_noc = puzzle, cse, train_noc

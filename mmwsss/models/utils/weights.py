@@ -12,11 +12,23 @@ from typing import Dict, Tuple
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import _load_checkpoint
 
 _WRAPPER_KEYS = ('state_dict', 'model', 'module')
 _PREFIXES = ('module.', 'backbone.', 'model.')
 _DROP_PREFIXES = ('fc.', 'head.', 'classifier.', 'last_linear.')
+#: Where the ImageNet files the configs name come from.
+KNOWN_WEIGHTS = {
+    'resnest269-0cc87c48.pth':
+    'the official ResNeSt-269 ImageNet release (zhanghang1989/ResNeSt, '
+    'the file P-NOC loads)',
+    'resnest101-22405ba7.pth':
+    'the official ResNeSt-101 ImageNet release (zhanghang1989/ResNeSt)',
+    'resnet50-19c8e357.pth': "torchvision's ResNet-50 ImageNet weights",
+    'resnet101_v1c-e67eebb6.pth':
+    "the file behind MMSeg's open-mmlab://resnet101_v1c",
+}
 
 
 def _unwrap(ckpt: dict) -> Dict[str, torch.Tensor]:
@@ -57,10 +69,12 @@ def load_backbone_weights(backbone: nn.Module,
         (missing keys, unexpected keys) after the mapping.
     """
     if not osp.isfile(path):
+        source = KNOWN_WEIGHTS.get(osp.basename(path))
+        what = f' ({source})' if source else ''
         raise FileNotFoundError(
-            f'pretrained weights "{path}" (config key `{config_key}`) do not '
-            'exist. Download them to a local path and set the key, or set it '
-            'to None to train from scratch.')
+            f'pretrained weights "{path}"{what} do not exist: put that file '
+            f'there, or set --cfg-options {config_key}=PATH (None trains '
+            'from scratch); nothing is downloaded')
     state = _unwrap(_load_checkpoint(path, map_location='cpu'))
     state = {
         _strip(k): v
@@ -126,27 +140,60 @@ def _sub_network(state: Dict[str, torch.Tensor]
     return state
 
 
+def _plain_keys(model: nn.Module) -> Dict[str, str]:
+    """Wrapper-free state-dict key -> ``model``'s own key.
+
+    Children wrapped in DDP on their own (``MMSeparateDistributedDataParallel``
+    under ``--launcher pytorch``) add a ``<child>.module.`` infix to the
+    model's keys, which checkpoints do not have (see
+    ``StripSubmoduleWrapperHook``). Identity for unwrapped models.
+    """
+    wrapped = [
+        name for name, mod in model.named_modules()
+        if name and is_model_wrapper(mod)
+    ]
+    keys = {}
+    for key in model.state_dict():
+        plain = key
+        for name in wrapped:
+            if plain.startswith(f'{name}.module.'):
+                plain = f'{name}.' + plain[len(name) + len('.module.'):]
+        keys[plain] = key
+    return keys
+
+
 def load_model_checkpoint(model: nn.Module,
                           path: str,
                           config_key: str = 'checkpoint',
-                          required_prefixes: Tuple[str, ...] = ('', )
-                          ) -> None:
+                          required_prefixes: Tuple[str, ...] = ('', ),
+                          strict: bool = False) -> None:
     """Load an mmwsss training checkpoint into ``model``.
 
     Every model tensor whose name starts with one of ``required_prefixes``
     must be present (the others, e.g. a dropped noc, may be missing). A
     P-NOC checkpoint loads into a plain CAM classifier (its generator, or
-    the generator's EMA when the run kept one).
+    the generator's EMA when the run kept one). ``model`` may be a DDP
+    wrapper or have DDP-wrapped children.
+
+    Args:
+        strict: also refuse checkpoint tensors the model does not have
+            (otherwise they are logged and left out).
 
     Raises:
         FileNotFoundError: names ``config_key``.
-        KeyError: required tensors are missing or no tensor matches.
+        KeyError: required tensors are missing, no tensor matches, or (with
+            ``strict``) tensors are left over; names the file and examples.
+        ValueError: shapes differ.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'checkpoint "{path}" (`{config_key}`) does not exist; train the '
             'prerequisite stage first or fix the path')
-    own = model.state_dict()
+    if is_model_wrapper(model):
+        model = model.module
+    names = _plain_keys(model)
+    own_state = model.state_dict()
+    own = {plain: own_state[key] for plain, key in names.items()}
     raw = _unwrap(_load_checkpoint(path, map_location='cpu'))
     state = _clean_model_keys(raw, own)
     if not any(k in own for k in state):
@@ -154,18 +201,24 @@ def load_model_checkpoint(model: nn.Module,
     missing = [
         k for k in own if k not in state and k.startswith(required_prefixes)
     ]
+    unused = [k for k in state if k not in own]
     if missing or not any(k in own for k in state):
         raise KeyError(
             f'checkpoint "{path}" (`{config_key}`) does not fit '
             f'{type(model).__name__}: {len(missing)} tensors missing, e.g. '
             f'{missing[:3]}; is it a checkpoint of this config?')
+    if strict and unused:
+        raise KeyError(
+            f'checkpoint "{path}" (`{config_key}`) does not fit '
+            f'{type(model).__name__}: {len(unused)} of its tensors have no '
+            f'place in the model, e.g. {unused[:3]}; is it a checkpoint of '
+            'this config?')
     bad = [k for k in state if k in own and state[k].shape != own[k].shape]
     if bad:
         raise ValueError(f'checkpoint "{path}" (`{config_key}`): shape '
                          f'mismatch for {bad[:3]}')
-    model.load_state_dict({k: v for k, v in state.items() if k in own},
-                          strict=False)
-    unused = [k for k in state if k not in own]
+    model.load_state_dict(
+        {names[k]: v for k, v in state.items() if k in own}, strict=False)
     print_log(
         f'loaded {path} into {type(model).__name__}'
         + (f' ({len(unused)} unused tensors, e.g. {unused[:2]})'
