@@ -39,6 +39,7 @@ import numpy as np
 from mmwsss.datasets.coco import (COCO14_CLASSES, _norm,
                                   coco_category_mapping)
 from mmwsss.inference.pseudo_masks import voc_palette
+from mmwsss.utils.errors import DataError
 from mmwsss.utils.image_jobs import ImageJob, run_jobs
 from mmwsss.utils.io import atomic_write_bytes, save_indexed_png
 
@@ -46,10 +47,6 @@ IGNORE_INDEX = 255
 CROWD_MODES = ('ignore', 'class')
 # (image id, height, width, [(class index, is crowd, area, segmentation)])
 Item = Tuple[int, int, int, List[Tuple[int, bool, float, Any]]]
-
-
-class ConversionError(Exception):
-    """A problem with the input files; the message names file and fix."""
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -79,7 +76,7 @@ def category_indices(categories: Sequence[dict],
     expected = COCO14_CLASSES[1:]
     got = [names[cid] for cid in sorted(mapping)]
     if [_norm(n) for n in got] != [_norm(n) for n in expected]:
-        raise ConversionError(
+        raise DataError(
             f'{path}: its {len(got)} categories are not the 80 COCO '
             f'categories of mmwsss.datasets.coco.COCO14_CLASSES (first '
             f'ones: {got[:3]}); use the official instances JSON')
@@ -91,7 +88,7 @@ def load_instances(path: str) -> Tuple[List[dict], Dict[int, int],
     """(images, category id -> class index, image id -> annotations) of a
     COCO instances JSON."""
     if not osp.isfile(path):
-        raise ConversionError(
+        raise DataError(
             f'instances JSON not found: {path}; extract '
             'annotations_trainval2014.zip into COCO_ROOT')
     try:
@@ -100,7 +97,7 @@ def load_instances(path: str) -> Tuple[List[dict], Dict[int, int],
         images, categories = data['images'], data['categories']
         annotations = data['annotations']
     except (ValueError, KeyError, TypeError) as err:
-        raise ConversionError(f'{path}: not a COCO instances JSON '
+        raise DataError(f'{path}: not a COCO instances JSON '
                               f'({type(err).__name__}: {err})') from err
     cat_index = category_indices(categories, path)
     per_image: Dict[int, List[dict]] = defaultdict(list)
@@ -158,7 +155,7 @@ def image_items(images: Sequence[dict], cat_index: Dict[int, int],
         for ann in per_image.get(image_id, ()):
             cid = ann.get('category_id')
             if cid not in cat_index:
-                raise ConversionError(f'{path}: annotation {ann.get("id")} '
+                raise DataError(f'{path}: annotation {ann.get("id")} '
                                       f'has unknown category_id {cid}')
             instances.append((cat_index[cid], bool(ann.get('iscrowd', 0)),
                               float(ann.get('area', 0.0)),
@@ -171,7 +168,7 @@ def image_items(images: Sequence[dict], cat_index: Dict[int, int],
 class MaskJob(ImageJob):
     """Writes the semantic mask of one image."""
 
-    passthrough = (ConversionError, )
+    passthrough = (DataError, )
 
     def __init__(self, out_dir: str, crowd: str) -> None:
         self.out_dir = out_dir
@@ -232,7 +229,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         for split in args.splits:
             convert_split(args.coco_root, split, out_dir, args.crowd,
                           args.nproc)
-    except (ConversionError, RuntimeError) as err:
+    except (DataError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     return 0

@@ -31,16 +31,13 @@ from typing import Dict, Iterable, List, Optional, Tuple
 import numpy as np
 
 from mmwsss.inference.pseudo_masks import voc_palette
+from mmwsss.utils.errors import DataError
 from mmwsss.utils.image_jobs import ImageJob, run_jobs
 from mmwsss.utils.io import atomic_write_bytes, load_label, save_indexed_png
 
 NUM_CLASSES = 21  # background + 20
 IGNORE_INDEX = 255
 LIST_DIR = osp.join('ImageSets', 'Segmentation')
-
-
-class ConversionError(Exception):
-    """A problem with the input folders; the message names file and fix."""
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -64,7 +61,7 @@ def find_voc_root(path: str) -> str:
         if osp.isdir(osp.join(root, 'SegmentationClass')) and \
                 osp.isdir(osp.join(root, LIST_DIR)):
             return root
-    raise ConversionError(
+    raise DataError(
         f'{path}: no SegmentationClass/ and {LIST_DIR}/ here or in '
         f'{osp.join(path, "VOC2012")}; pass VOCdevkit/VOC2012 of the '
         'VOC 2012 trainval release')
@@ -75,7 +72,7 @@ def find_sbd_root(path: str) -> str:
     for root in (osp.join(path, 'dataset'), path):
         if osp.isdir(osp.join(root, 'cls')):
             return root
-    raise ConversionError(
+    raise DataError(
         f'{path}: no cls/ folder here or in {osp.join(path, "dataset")}; '
         'pass the extracted SBD benchmark_RELEASE folder')
 
@@ -83,7 +80,7 @@ def find_sbd_root(path: str) -> str:
 def read_ids(path: str) -> List[str]:
     """Image ids of a list file, one per line (first token)."""
     if not osp.isfile(path):
-        raise ConversionError(f'list file not found: {path}; is the '
+        raise DataError(f'list file not found: {path}; is the '
                               'data set extracted completely?')
     with open(path, encoding='utf-8') as f:
         return [line.split()[0] for line in f if line.strip()]
@@ -112,12 +109,12 @@ def load_sbd_mask(path: str) -> np.ndarray:
         mat = loadmat(path, struct_as_record=False, squeeze_me=True)
         seg = mat['GTcls'].Segmentation
     except (KeyError, AttributeError) as err:
-        raise ConversionError(
+        raise DataError(
             f'{path}: no GTcls.Segmentation ({type(err).__name__}: {err}); '
             'is this a file of SBD\'s dataset/cls/ folder (not inst/)?'
         ) from err
     except (OSError, ValueError, TypeError) as err:
-        raise ConversionError(f'{path}: cannot read the .mat file ({err}); '
+        raise DataError(f'{path}: cannot read the .mat file ({err}); '
                               're-extract SBD') from err
     return np.asarray(seg)
 
@@ -126,13 +123,13 @@ def check_mask(mask: np.ndarray, path: str) -> np.ndarray:
     """``mask`` as uint8 after checking it is a 2-D map of VOC class ids
     (0..20, 255)."""
     if mask.ndim != 2:
-        raise ConversionError(
+        raise DataError(
             f'{path}: expected a 2-D class map, got shape {mask.shape} '
             '(an RGB mask? use the palette PNGs of the VOC release)')
     bad = np.setdiff1d(np.unique(mask),
                        [*range(NUM_CLASSES), IGNORE_INDEX])
     if bad.size:
-        raise ConversionError(
+        raise DataError(
             f'{path}: values {bad[:5].tolist()} are not VOC class ids '
             f'(0..{NUM_CLASSES - 1}, {IGNORE_INDEX})')
     return mask.astype(np.uint8)
@@ -141,7 +138,7 @@ def check_mask(mask: np.ndarray, path: str) -> np.ndarray:
 class MaskJob(ImageJob):
     """Writes the mask of one image id from its source (SBD or VOC)."""
 
-    passthrough = (ConversionError, FileNotFoundError)
+    passthrough = (DataError, FileNotFoundError)
 
     def __init__(self, out_dir: str) -> None:
         self.out_dir = out_dir
@@ -195,7 +192,7 @@ def convert(voc_root: str, sbd_root: str, out_dir: Optional[str] = None,
     sources = mask_sources(voc_root, sbd_root)
     missing = [i for i in train_aug if i not in sources]
     if missing:
-        raise ConversionError(
+        raise DataError(
             f'{len(missing)} train_aug images have neither an SBD .mat in '
             f'{osp.join(sbd_root, "cls")} nor a VOC mask, e.g. '
             f'{missing[:3]}; is one of the data sets incomplete?')
@@ -216,7 +213,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         convert(args.voc_root, args.sbd_root, args.out_dir, args.nproc)
-    except (ConversionError, RuntimeError) as err:
+    except (DataError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     return 0
