@@ -188,6 +188,23 @@ def test_optimizer_step_changes_only_edge_layers():
     assert not any(k.startswith('backbone.') for k in changed)
 
 
+def test_unfrozen_backbone_trains_with_the_edge_layers():
+    model = build(frozen_backbone=False)
+    model.train()
+    assert all(p.requires_grad for p in model.backbone.parameters())
+    assert all(m.training for m in model.backbone.modules())
+    feats = model.extract_feat(torch.randn(2, 3, 64, 64))
+    assert all(f.requires_grad for f in feats)
+    labels = torch.zeros(2, 64, 64, dtype=torch.long)
+    labels[:, 20:44, 20:44] = 1
+    loss = model.loss(torch.randn(2, 3, 64, 64), samples(labels))
+    sum(loss.values()).backward()
+    stem = next(model.backbone.parameters())
+    assert stem.grad is not None and stem.grad.abs().sum() > 0
+    # the default stays the reference's frozen backbone
+    assert build().frozen_backbone
+
+
 # ------------------------------------------------------------- stage adapter
 def test_stage_features_mmpretrain_resnet():
     model = build()

@@ -73,8 +73,8 @@ class AffinityNet(BaseModel):
         backbone: backbone config; any ResNet-style backbone whose stem ends
             with a ``maxpool`` module followed by ``layer1``..``layer4``
             (mmpretrain/mmseg ``ResNet``/``ResNeSt``, mmseg ``TIMMBackbone``
-            with a timm ``resnet*``/``resnest*``). It is frozen: eval mode,
-            no gradients, features detached.
+            with a timm ``resnet*``/``resnest*``). Frozen by default (the
+            reference): eval mode, no gradients, features detached.
         num_classes: foreground classes C; label values must lie in 0..C or
             be ``ignore_index`` (catches a label folder of another data set).
         radius: search radius of the training affinities, in stride-4
@@ -93,6 +93,11 @@ class AffinityNet(BaseModel):
             ``'generator.backbone.'`` for P-NOC); they are stripped and must
             cover the whole backbone. None: an ImageNet-style file read by
             :func:`load_backbone_weights`.
+        frozen_backbone: True (the reference): only the edge layers train,
+            on generic (ImageNet) features. False trains the backbone with
+            the edge layers; for backbones without generic pretraining,
+            whose frozen features only know the classes' discriminative
+            parts (README, "Refinement on the synthetic sets").
         data_preprocessor: e.g. ``SegDataPreProcessor``.
         test_cfg: ``image_size`` and ``flip`` of :meth:`predict_edges`.
     """
@@ -107,6 +112,7 @@ class AffinityNet(BaseModel):
                  ignore_index: int = 255,
                  pretrained: Optional[str] = None,
                  pretrained_prefix: Optional[str] = None,
+                 frozen_backbone: bool = True,
                  data_preprocessor: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -124,9 +130,11 @@ class AffinityNet(BaseModel):
         self.pretrained = pretrained
         self.pretrained_prefix = pretrained_prefix
 
+        self.frozen_backbone = bool(frozen_backbone)
         self.backbone = MODELS.build(backbone)
-        self.backbone.requires_grad_(False)
-        self.backbone.eval()
+        if self.frozen_backbone:
+            self.backbone.requires_grad_(False)
+            self.backbone.eval()
         in_channels, scales = self._probe_stages()
         self.stage_channels = in_channels
         self.stage_scales = scales
@@ -159,9 +167,10 @@ class AffinityNet(BaseModel):
         return channels, scales
 
     def train(self, mode: bool = True) -> 'AffinityNet':
-        """Set the edge layers' mode; the backbone always stays in eval."""
+        """Set the layers' mode; a frozen backbone always stays in eval."""
         super().train(mode)
-        self.backbone.eval()
+        if self.frozen_backbone:
+            self.backbone.eval()
         return self
 
     def init_weights(self) -> None:
@@ -207,7 +216,9 @@ class AffinityNet(BaseModel):
 
     # --------------------------------------------------------------- forward
     def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """The 5 frozen, detached stage features."""
+        """The 5 stage features (detached when the backbone is frozen)."""
+        if not self.frozen_backbone:
+            return tuple(resnet_stages(self.backbone, inputs))
         with torch.no_grad():
             feats = resnet_stages(self.backbone, inputs)
         return tuple(f.detach() for f in feats)
