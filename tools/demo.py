@@ -14,9 +14,14 @@ data/synthetic_s1 --work-dir work_dirs/demo_s1``.
    stage with tiny models (vanilla CAM → P-NOC → CAMs → C²AM-H → saliency
    refinement → affinity labels → AffinityNet → random walk → pseudo-masks
    → DeepLabV3+, and the same DeepLabV3+ on the true masks);
-3. ``tools/visualize_cams.py`` draws P-NOC CAM overlays into
-   ``{work_dir}/overlays``;
-4. a table of every stage's mIoU is printed (and saved as
+3. ``tools/visualize_cams.py`` draws P-NOC CAM overlays with the ground
+   truth into ``{work_dir}/overlays`` (PNG);
+4. ``tools/test.py`` saves the segmentor's predictions on the train split
+   (``{work_dir}/segmentation/pred_train``) for the report;
+5. ``tools/make_report.py`` writes the HTML report
+   ``{work_dir}/report/index.html`` (stage table, threshold curves, a
+   grid of image / GT / CAM / random walk / pseudo-mask / prediction);
+6. a table of every stage's mIoU is printed (and saved as
    ``{work_dir}/results.md``).
 
 Stages whose outputs exist are skipped, so an interrupted demo resumes;
@@ -30,42 +35,15 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import List
+
+import mmwsss  # noqa: F401  isort:skip
+from mmwsss.pipeline.results import load_metrics, results_table
+from mmwsss.utils import atomic_path
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PIPELINE = 'configs/pipelines/pnoc_synthetic.py'
-
-# (row label, metrics file, mIoU key, note kind); keys with a '.' index
-# nested summaries (tools/eval_saliency.py prints one per protocol).
-ROWS: List[Tuple[str, str, str, Optional[str]]] = [
-    ('CAMs, vanilla classifier', 'vanilla_cams', 'cam/mIoU', 'threshold'),
-    ('CAMs, P-NOC (priors)', 'cams', 'cam/mIoU', 'threshold'),
-    ('priors + C²AM-H saliency (bg = 1 − s)', 'saliency',
-     'cams_saliency.cams_saliency/mIoU', None),
-    ('priors + refined saliency (bg = 1 − s)', 'saliency_refine',
-     'cams_saliency.cams_saliency/mIoU', None),
-    ('C²AM-H saliency, binary fg/bg', 'saliency', 'saliency.saliency/mIoU',
-     'saliency'),
-    ('refined saliency, binary fg/bg', 'saliency_refine',
-     'saliency.saliency/mIoU', 'saliency'),
-    ('affinity labels (labelled pixels only)', 'affinity_labels',
-     'mask/mIoU', 'coverage'),
-    ('random walk', 'rw', 'cam/mIoU', 'threshold'),
-    ('pseudo-masks (random walk + CRF)', 'pseudo_masks', 'mask/mIoU', None),
-    ('DeepLabV3+ on the pseudo-masks (val)', 'segmentation', 'mIoU', None),
-    ('DeepLabV3+ on the true masks (val, ceiling)', 'supervised', 'mIoU',
-     None),
-]
-
-
-def lookup(metrics: dict, key: str):
-    """``metrics[key]``, following '.'-separated nested keys."""
-    value = metrics
-    for part in key.split('.'):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
+SEG_CONFIG = 'configs/segmentation/deeplabv3plus_tiny_synthetic.py'
 
 
 def run(cmd: List[str]) -> None:
@@ -75,37 +53,25 @@ def run(cmd: List[str]) -> None:
         sys.exit(f'demo: failed: {printable}')
 
 
-def results_table(metrics: Dict[str, dict]) -> str:
-    """Markdown table of the stages that have metrics."""
-    lines = ['| stage | mIoU (%) | note |', '|---|---|---|']
-    for label, name, key, note_kind in ROWS:
-        m = metrics.get(name) or {}
-        value = lookup(m, key)
-        if value is None:
-            continue
-        note = ''
-        if note_kind == 'threshold':
-            note = f"best background threshold {m['cam/best_threshold']:.2f}"
-            if m.get('cam/mIoU@fixed') is not None:
-                note += f"; {m['cam/mIoU@fixed']:.2f} at the fixed one"
-        elif note_kind == 'saliency':
-            best = lookup(m, 'saliency.saliency/best_threshold')
-            note = '' if best is None else f'best threshold {best:.2f}'
-        elif note_kind == 'coverage':
-            note = f"{m['mask/coverage']:.1f} % of the pixels labelled"
-        lines.append(f'| {label} | {value:.2f} | {note} |')
-    return '\n'.join(lines)
-
-
-def load_metrics(work: str) -> Dict[str, dict]:
-    folder = osp.join(ROOT, work, 'metrics')
-    out = {}
-    if osp.isdir(folder):
-        for name in os.listdir(folder):
-            if name.endswith('.json'):
-                with open(osp.join(folder, name)) as f:
-                    out[name[:-5]] = json.load(f)
-    return out
+def predict_train(py: str, work: str, data_root: str) -> None:
+    """Save the final segmentor's predictions on the train split (the
+    split with CAMs and pseudo-masks) in ``{work}/segmentation/pred_train``
+    for the report's sample grid; the pipeline predicts only on val."""
+    out = osp.join(work, 'segmentation', 'pred_train')
+    marker = osp.join(ROOT, work, 'segmentation', 'last_checkpoint')
+    if osp.isdir(osp.join(ROOT, out)) and os.listdir(osp.join(ROOT, out)):
+        return
+    if not osp.isfile(marker):
+        print(f'\nno {marker}: the report shows no predictions on train')
+        return
+    with open(marker) as f:
+        checkpoint = f.read().strip()
+    # as the pipeline's own test: no TTA, no CRF (pnoc_synthetic.py)
+    run([py, 'tools/test.py', SEG_CONFIG, checkpoint, '--work-dir',
+         osp.join(work, 'segmentation', 'test_train'), '--out', out,
+         '--cfg-options', f'test_dataloader.dataset.data_root={data_root}',
+         'test_dataloader.dataset.ann_file=ImageSets/Segmentation/'
+         'train.txt'])
 
 
 def main() -> None:
@@ -142,9 +108,14 @@ def main() -> None:
          f'{work}/overlays', '--split', 'train', '--num', '12',
          '--cfg-options',
          f'test_dataloader.dataset.data_root={args.data_root}'])
-    table = results_table(load_metrics(work))
-    with open(osp.join(ROOT, work, 'results.md'), 'w') as f:
-        f.write(table + '\n')
+    predict_train(py, work, args.data_root)
+    report = osp.join(work, 'report', 'index.html')
+    run([py, 'tools/make_report.py', work, '--data-root', args.data_root,
+         '--out', report])
+    table = results_table(load_metrics(osp.join(ROOT, work)))
+    with atomic_path(osp.join(ROOT, work, 'results.md')) as tmp:
+        with open(tmp, 'w') as f:
+            f.write(table + '\n')
     print(f'\n==== demo done in {time.time() - start:.0f} s ====')
     timings = osp.join(ROOT, work, '.stages')
     for name in sorted(os.listdir(timings),
@@ -155,6 +126,8 @@ def main() -> None:
     print(f'\nmIoU on the synthetic set ({args.data_root}; CAMs, saliency '
           'and pseudo-masks on the train split, segmentation on val):')
     print(table)
+    print(f'\nreport: {osp.join(ROOT, report)} (open it in a browser; '
+          f'tools/check_report.py {report} checks it headless)')
 
 
 if __name__ == '__main__':

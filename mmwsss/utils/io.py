@@ -67,6 +67,17 @@ def save_indexed_png(path: str, label: np.ndarray, palette: np.ndarray) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+def save_rgb_png(path: str, image: np.ndarray) -> None:
+    """Save an H×W×3 uint8 RGB image as a (lossless) PNG, atomically."""
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f'{path}: expected an H×W×3 uint8 RGB image, got '
+                         f'{image.dtype} {image.shape}')
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format='PNG')
+    atomic_write_bytes(path, buf.getvalue())
+
+
 def sample_id(info: dict) -> str:
     """Image id of a data set entry or data sample: its ``img_id``, else the
     image file's name without the suffix. Per-image outputs (CAMs, saliency

@@ -62,7 +62,7 @@ def test_train_infer_eval_visualize(trained, synthetic_root, tmp_path):
     vis = str(tmp_path / 'vis')
     _run(['tools/visualize_cams.py', CONFIG, '--cam-dir', cams, '--out-dir',
           vis, '--split', 'train', '--num', '2', *opts])
-    assert len(glob.glob(osp.join(vis, '*.jpg'))) == 2
+    assert len(glob.glob(osp.join(vis, '*.png'))) == 2
 
 
 def test_resume_training(trained, synthetic_root, tmp_path):
