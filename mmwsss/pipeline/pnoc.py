@@ -234,7 +234,8 @@ class PNOCPipeline:
                             self.path('vanilla', 'infer'), *opts)),
             Command([
                 self.python, 'tools/eval_cams.py', config, '--cam-dir', out,
-                '--split', self.splits.eval, *opts
+                '--split', self.splits.eval, '--curve-out',
+                self.path('metrics', 'vanilla_cams_curve.json'), *opts
             ], metrics='vanilla_cams')
         ]
 
@@ -375,7 +376,8 @@ class PNOCPipeline:
                             *self.data_options(config))),
             Command([
                 self.python, 'tools/eval_cams.py', pnoc_config, '--cam-dir',
-                out, '--split', self.splits.eval,
+                out, '--split', self.splits.eval, '--curve-out',
+                self.path('metrics', 'rw_curve.json'),
                 *self.data_options(pnoc_config)
             ], metrics='rw')
         ]
