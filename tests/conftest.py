@@ -109,3 +109,10 @@ def vanilla_run(synthetic_root, tmp_path_factory):
                          'model.test_cfg.scales=[1.0,0.5]')])
     with open(osp.join(work, 'last_checkpoint')) as f:
         return work, f.read().strip()
+
+
+def pytest_configure(config) -> None:
+    """Markers: ``cuda`` tests need a CUDA device (skipped without one;
+    ``benchmarks/gpu_check.sh`` runs them with ``-m cuda``)."""
+    config.addinivalue_line(
+        'markers', 'cuda: needs a CUDA GPU (skipped without one)')

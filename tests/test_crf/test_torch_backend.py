@@ -261,6 +261,7 @@ def test_parameter_validation():
     assert empty.shape == (0, 2, 8, 8)
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
 def test_cuda_matches_cpu():
     image, _, noisy, _ = toy_scene()
