@@ -9,6 +9,7 @@
 _base_ = [
     '../_base_/models/affinitynet_resnest269.py',
     '../_base_/datasets/coco14_cls.py',
+    '../_base_/datasets/rw_cams.py',
     '../_base_/schedules/affinity_3e.py',
     '../_base_/default_runtime.py',
 ]
@@ -34,7 +35,9 @@ train_dataloader = dict(
         cls_labels_file='cls_labels_coco.npy',
         skip_background_only=True,
         pipeline=train_pipeline))
-# The test_dataloader (val2014 by default) lists the images whose
-# boundaries tools/infer_rw.py computes.
-# Random walk (tools/infer_rw.py, spec §8.5): beta 10, 2^8 steps, radius 5.
-rw_cfg = dict(beta=10, exp_times=8, radius=5)
+# Random walk (tools/infer_rw.py, spec §8.5) of the stored CAMs of the
+# test_dataloader's images (val2014 by default; --split train|val).
+# Settings: model.test_cfg (the reference's: beta 10, 2^8 steps, radius 5;
+# see the base model config).
+test_dataloader = dict(dataset=dict(pipeline=_base_.rw_test_pipeline))
+test_evaluator = dict(_base_.rw_test_evaluator, _delete_=True)

@@ -23,8 +23,9 @@ stages = dict(
     affinity_labels=dict(fg_threshold=0.40, bg_threshold=0.10,
                          crf_gt_prob=0.7),
     affinity=dict(config='configs/affinity/affinitynet_rs269_voc.py'),
-    # random-walk settings live in the AffinityNet config (`rw_cfg`); set
-    # rw=dict(beta=..., exp_times=..., radius=...) here to override them
+    # random-walk settings live in the AffinityNet config
+    # (`model.test_cfg`); set rw=dict(beta=..., exp_times=..., radius=...,
+    # method=..., normalize=..., damp_edges=...) here to override them
     # RW maps -> background 0.3 -> dense CRF (1 iteration, gt_prob 0.9)
     pseudo_masks=dict(source='rw', threshold=0.3, crf=True,
                       crf_iterations=1, crf_gt_prob=0.9, workers=8),

@@ -358,22 +358,27 @@ class PNOCPipeline:
         return [self.train(st['config'], self.path('affinity'), extra)]
 
     def build_rw(self) -> List[Command]:
-        st = self.stage_cfg('rw')
+        """Walk the train split's CAMs (``tools/infer_rw.py``, a Runner
+        logging to ``affinity/infer``); the keys of the ``rw`` stage
+        (beta, exp_times, radius, method, normalize, damp_edges) override
+        the AffinityNet config's ``model.test_cfg``, ``options`` are extra
+        ``--cfg-options``."""
+        st = dict(self.stage_cfg('rw'))
         config = self.stage_cfg('affinity')['config']
         ckpt = self.checkpoint(self.path('affinity'))
         out = self.path('rw', self.splits.train)
-        walk = []
-        for key, flag in (('beta', '--beta'), ('exp_times', '--exp-times'),
-                          ('radius', '--radius')):
-            if st.get(key) is not None:
-                walk += [flag, str(st[key])]
+        extra = {f'model.test_cfg.{key}': value
+                 for key, value in st.items()
+                 if key != 'options' and value is not None}
+        extra.update(st.get('options') or {})
         pnoc_config = self.stage_cfg('pnoc')['config']
         return [
             Command(
                 self.launch('infer_rw', config, ckpt, '--cam-dir',
                             self.cam_dir(self.splits.train), '--out-dir', out,
-                            '--split', self.splits.train, *walk,
-                            *self.data_options(config))),
+                            '--split', self.splits.train, '--work-dir',
+                            self.path('affinity', 'infer'),
+                            *self.data_options(config, extra))),
             Command([
                 self.python, 'tools/eval_cams.py', pnoc_config, '--cam-dir',
                 out, '--split', self.splits.eval, '--curve-out',

@@ -7,11 +7,18 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config, DictAction
 
-from mmwsss.utils.errors import ConfigError
+from mmwsss.utils.errors import USER_ERRORS, ConfigError
 from mmwsss.utils.io import sample_id
 
 #: Train-loop length keys, by the unit of a scheduler's ``by_epoch``.
 LENGTH_KEYS = {True: 'max_epochs', False: 'max_iters'}
+#: Top-level config keys no code reads any more, and where they went.
+RETIRED_KEYS = {
+    'rw_cfg': 'the random-walk settings are AffinityNet inference settings '
+    'now: move them to model.test_cfg (keys beta, exp_times, radius, method, '
+    'normalize, damp_edges), e.g. model = dict(test_cfg=dict(beta=10, '
+    'exp_times=8, radius=5)), or pass --cfg-options model.test_cfg.KEY=VALUE',
+}
 
 
 class CfgOptionsAction(DictAction):
@@ -63,8 +70,9 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
 
     Raises:
         FileNotFoundError: no such config file.
-        ConfigError: (``training``) the options change the train length
-            but leave a scheduler at the old one.
+        ConfigError: a retired key (:data:`RETIRED_KEYS`) is set, or
+            (``training``) the options change the train length but leave a
+            scheduler at the old one.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file "{path}" does not exist')
@@ -72,6 +80,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     length = train_length(cfg)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    check_retired_keys(cfg, path)
     if training:
         fit_schedulers(cfg, length, cfg_options or {})
     if work_dir is not None:
@@ -80,6 +89,19 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(path))[0])
     return cfg
+
+
+def check_retired_keys(cfg: Config, path: str) -> None:
+    """Refuse a config that sets a key of :data:`RETIRED_KEYS`, which
+    would otherwise be silently ignored.
+
+    Raises:
+        ConfigError: names the key and where its settings go now.
+    """
+    for key, fix in RETIRED_KEYS.items():
+        if key in cfg:
+            raise ConfigError(f'{path} sets `{key}`, which is no longer read: '
+                              f'{fix}')
 
 
 def train_length(cfg: Config) -> Dict[str, Any]:
@@ -238,21 +260,19 @@ def pending_indices(dataset_cfg: dict, out_file: Callable[[str], str]
     return todo, len(dataset)
 
 
-def inference_arg_parser(description: str, out_help: str,
-                         work_dir: bool = True) -> argparse.ArgumentParser:
+def inference_arg_parser(description: str,
+                         out_help: str) -> argparse.ArgumentParser:
     """The arguments of the per-image map inference tools
-    (``tools/infer_cams.py``, ``infer_saliency.py``, ``infer_rw.py``);
-    ``work_dir`` adds ``--work-dir`` (for tools that run an mmengine
-    Runner, which logs there)."""
+    (``tools/infer_cams.py``, ``infer_saliency.py``, ``infer_rw.py``), which
+    run an mmengine Runner (:func:`infer_maps`) that logs to
+    ``--work-dir``."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--out-dir', required=True, help=out_help)
     parser.add_argument('--split', help='a name in the config\'s data_splits '
                         '(default: the test_dataloader as configured)')
-    if work_dir:
-        parser.add_argument('--work-dir',
-                            help='logs (default work_dirs/<cfg>)')
+    parser.add_argument('--work-dir', help='logs (default work_dirs/<cfg>)')
     parser.add_argument('--overwrite', action='store_true',
                         help='recompute images whose file exists')
     add_cfg_options(parser)
@@ -262,15 +282,38 @@ def inference_arg_parser(description: str, out_help: str,
     return parser
 
 
+def set_pipeline_option(cfg: Config, transform: str, key: str, value: Any,
+                        loader_key: str = 'test_dataloader') -> None:
+    """Set ``key=value`` in every ``transform`` step (type name, with or
+    without a scope) of ``cfg[loader_key]``'s pipeline, e.g. the
+    ``cam_dir`` of ``LoadCAMs``.
+
+    Raises:
+        ConfigError: the pipeline has no such step.
+    """
+    pipeline = cfg[loader_key].dataset.get('pipeline') or []
+    steps = [t for t in pipeline
+             if str(t.get('type', '')).split('.')[-1] == transform]
+    if not steps:
+        raise ConfigError(
+            f'{loader_key}.dataset.pipeline has no {transform} step to set '
+            f'{key} in')
+    for step in steps:
+        step[key] = value
+
+
 def infer_maps(args: argparse.Namespace, writer: str,
-               out_file: Callable[[str], str], what: str) -> int:
+               out_file: Callable[[str], str], what: str,
+               prepare: Optional[Callable[[Config], None]] = None) -> int:
     """Run ``args.checkpoint`` over the test split of ``args.config`` and
     write one map per image with the metric ``writer`` (a registered
     writer, e.g. ``'mmwsss.CAMWriter'``) into ``args.out_dir``.
 
     Resumable: images whose ``out_file(img_id)`` exists are skipped (all
     are recomputed with ``args.overwrite``). Distributed launches shard the
-    images. Returns 0, or 1 after printing why nothing could run.
+    images. ``prepare`` edits the loaded config (e.g. points a transform at
+    its input folder; it may raise a user error). Returns 0, or 1 after
+    printing why nothing could run.
     """
     from mmengine.logging import print_log
     from mmengine.registry import init_default_scope
@@ -283,7 +326,9 @@ def infer_maps(args: argparse.Namespace, writer: str,
         check_checkpoint(args.checkpoint)
         cfg = load_config(args.config, args.cfg_options, args.work_dir)
         select_split(cfg, args.split)
-    except (FileNotFoundError, KeyError) as err:
+        if prepare is not None:
+            prepare(cfg)
+    except (KeyError, *USER_ERRORS) as err:
         return report_error(err)
     cfg.launcher = args.launcher
     init_default_scope(cfg.get('default_scope', 'mmwsss'))
@@ -310,8 +355,9 @@ def infer_maps(args: argparse.Namespace, writer: str,
     cfg.resume = False
 
     own_pg = setup_cpu_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg)
     try:
+        # the model checks its test_cfg when built
+        runner = Runner.from_cfg(cfg)
         load_inference_weights(runner.model, args.checkpoint)
     except (KeyError, ValueError) as err:
         teardown_distributed(own_pg)

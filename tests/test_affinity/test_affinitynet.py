@@ -14,9 +14,12 @@ from mmseg.structures import SegDataSample
 from PIL import Image
 
 from mmwsss.models.affinity import (AffinityLoss, AffinityNet,
-                                    affinity_targets, resnet_stages)
-from mmwsss.models.affinity.affinitynet import downsample_labels
+                                    affinity_targets, random_walk,
+                                    resnet_stages, rw_to_full_resolution)
+from mmwsss.models.affinity.affinitynet import (DEFAULT_TEST_CFG,
+                                                downsample_labels)
 from mmwsss.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+from mmwsss.utils.errors import ConfigError, DataError
 from tests.conftest import tiny_backbone
 
 EPS = 1e-5
@@ -285,6 +288,91 @@ def test_predict_attaches_edges():
     ds = SegDataSample(metainfo=dict(img_shape=(40, 30)))
     out = model.forward(torch.randn(1, 3, 40, 30), [ds], mode='predict')
     assert out[0].edges.shape == (1, 10, 8)
+
+
+# --------------------------------------------------------------- random walk
+def cam_sample(img_shape, keys, seed=0) -> SegDataSample:
+    """A data sample with hand-made stored CAMs, as LoadCAMs(reduce='keys',
+    coarse_stride=4) + PackWSSSInputs give them."""
+    gen = torch.Generator().manual_seed(seed)
+    h, w = img_shape
+    k = len(keys)
+    ds = SegDataSample(metainfo=dict(img_shape=img_shape, img_path='x.jpg'))
+    ds.set_data(dict(
+        gt_cams=PixelData(data=torch.rand(k, h, w, generator=gen)),
+        gt_cams_keys=torch.tensor(keys, dtype=torch.long),
+        gt_cams_coarse=PixelData(data=torch.rand(
+            k, math.ceil(h / 4), math.ceil(w / 4), generator=gen))))
+    return ds
+
+
+@pytest.mark.parametrize('settings', [
+    dict(),  # the reference: damped, 2^8 steps, one global max
+    dict(exp_times=3, radius=4, damp_edges=False, normalize='class'),
+    dict(beta=4, exp_times=2, method='dense'),
+])
+def test_predict_walks_the_stored_cams(settings):
+    """predict == random_walk + rw_to_full_resolution called directly on
+    the boundary map, per image of a padded batch (K=0 included)."""
+    model = build(test_cfg=dict(image_size=32, **settings))
+    model.eval()
+    cfg = {**DEFAULT_TEST_CFG, **settings}
+    inputs = torch.randn(3, 3, 40, 36)
+    shapes = [(40, 36), (33, 29), (40, 36)]
+    samples = [cam_sample(shapes[0], [2, 5], 0), cam_sample(shapes[1], [1], 1),
+               cam_sample(shapes[2], [], 2)]
+    edges = model.predict_edges(inputs)
+    out = model.predict(inputs, samples)
+    for i, (ds, (h, w)) in enumerate(zip(out, shapes)):
+        edge = edges[i, 0, :math.ceil(h / 4), :math.ceil(w / 4)]
+        torch.testing.assert_close(ds.edges[0], edge)
+        walked = random_walk(
+            ds.gt_cams_coarse.data, edge, beta=cfg['beta'],
+            exp_times=cfg['exp_times'], radius=cfg['radius'],
+            method=cfg['method'], damp_edges=cfg['damp_edges'])
+        want = rw_to_full_resolution(walked, (h, w),
+                                     normalize=cfg['normalize'])
+        assert ds.cams.shape == (len(ds.gt_cams_keys), h, w)
+        torch.testing.assert_close(ds.cams, want, rtol=0, atol=0)
+        assert torch.equal(ds.cam_keys, ds.gt_cams_keys)
+        if len(ds.cam_keys):
+            peaks = ds.cams.flatten(1).max(1).values
+            if cfg['normalize'] == 'class':
+                torch.testing.assert_close(peaks, torch.ones_like(peaks))
+            else:
+                assert peaks.max() == 1.0
+
+
+def test_predict_needs_the_coarse_cams_of_the_image_size():
+    model = build(test_cfg=dict(image_size=32))
+    model.eval()
+    ds = cam_sample((40, 36), [3])
+    del ds.gt_cams_coarse
+    with pytest.raises(KeyError, match='gt_cams_coarse.*LoadCAMs'):
+        model.predict(torch.randn(1, 3, 40, 36), [ds])
+    ds = cam_sample((40, 36), [3])
+    ds.gt_cams = PixelData(data=torch.rand(1, 20, 18))  # another image's
+    with pytest.raises(DataError, match='x.jpg'):
+        model.predict(torch.randn(1, 3, 40, 36), [ds])
+
+
+def test_walk_settings_in_test_cfg():
+    model = build()
+    # one set of defaults: the reference's
+    assert {k: model.test_cfg[k] for k in ('beta', 'exp_times', 'radius',
+                                           'method', 'normalize',
+                                           'damp_edges')} == dict(
+        beta=10.0, exp_times=8, radius=5, method='sparse',
+        normalize='global', damp_edges=True)
+    with pytest.raises(KeyError, match='unknown AffinityNet test_cfg keys '
+                       r"\['steps'\]"):
+        build(test_cfg=dict(steps=3))
+    for bad, named in ((dict(method='fast'), 'method'),
+                       (dict(normalize='none'), 'normalize'),
+                       (dict(radius=1), 'radius'),
+                       (dict(beta=0), 'beta')):
+        with pytest.raises(ConfigError, match=f'model.test_cfg.*{named}'):
+            build(test_cfg=bad)
 
 
 # ------------------------------------------------------------------- weights

@@ -95,3 +95,37 @@ def test_unknown_key_in_config_fails_clearly(tmp_path):
     init_default_scope('mmwsss')
     with pytest.raises(TypeError, match='num_clases'):
         MODELS.build(cfg.model)
+
+
+AFFINITY_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'affinity',
+                                             '*.py')))
+
+
+@pytest.mark.parametrize('path', AFFINITY_CONFIGS,
+                         ids=[osp.basename(p) for p in AFFINITY_CONFIGS])
+def test_affinity_configs_test_the_random_walk(path, tmp_path):
+    """The walk's test set-up (configs/_base_/datasets/rw_cams.py): the
+    pipeline packs the stored CAMs, their ids and stride-4 maps; CAMWriter
+    saves the walked maps; the walk settings are model.test_cfg."""
+    from mmwsss.registry import TRANSFORMS
+    cfg = Config.fromfile(path)
+    init_default_scope('mmwsss')
+    assert 'rw_cfg' not in cfg
+    assert {'beta', 'exp_times', 'radius'} <= set(cfg.model.test_cfg)
+    assert cfg.test_evaluator == dict(type='CAMWriter',
+                                      out_dir='work_dirs/rw')
+    pipeline = cfg.test_dataloader.dataset.pipeline
+    pipeline[1].cam_dir = str(tmp_path)
+    save_cam(osp.join(str(tmp_path), 'x.npz'),
+             np.full((2, 60, 80), 0.5, np.float32), [3, 1],
+             np.full((2, 15, 20), 0.25, np.float32), 4)
+    img_path = str(tmp_path / 'x.jpg')
+    mmcv.imwrite(np.zeros((60, 80, 3), np.uint8), img_path)
+    packed = Compose([TRANSFORMS.build(t) for t in pipeline])(dict(
+        img_path=img_path, img_id='x', seg_fields=[], seg_map_path=None,
+        reduce_zero_label=False))
+    ds = packed['data_samples']
+    assert tuple(packed['inputs'].shape) == (3, 60, 80)
+    assert tuple(ds.gt_cams.data.shape) == (2, 60, 80)
+    assert ds.gt_cams_keys.tolist() == [3, 1]
+    assert tuple(ds.gt_cams_coarse.data.shape) == (2, 15, 20)

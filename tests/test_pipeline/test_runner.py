@@ -164,3 +164,30 @@ def test_affinity_label_settings_reach_the_tool(tmp_path):
     assert syn[syn.index('--fg-threshold') + 1] == '0.05'
     assert syn[syn.index('--bg-threshold') + 1] == '0.2'
     assert '--no-crf' in syn and '--sal-dir' in syn
+
+
+def test_walk_settings_reach_model_test_cfg(tmp_path):
+    """The rw stage's walk keys become --cfg-options model.test_cfg.*
+    of tools/infer_rw.py (the AffinityNet config's own settings apply
+    where the stage sets none)."""
+    affinity = tmp_path / 'affinity'
+    affinity.mkdir()
+    (affinity / 'last_checkpoint').write_text(str(affinity / 'epoch_3.pth'))
+
+    def argv(rw):
+        cfg = Config.fromfile(osp.join(REPO, 'configs', 'pipelines',
+                                       'pnoc_synthetic.py'))
+        cfg.stages.rw = rw
+        pipe = PNOCPipeline(cfg, REPO, str(tmp_path), python='python')
+        stage = {s.name: s for s in pipe.stages()}['rw']
+        return stage.build()[0].resolve()
+
+    cmd = argv(dict(exp_times=2, damp_edges=True, normalize='global',
+                    options={'model.test_cfg.image_size': 96}))
+    assert cmd[1] == 'tools/infer_rw.py'
+    opts = cmd[cmd.index('--cfg-options') + 1:]
+    assert {'model.test_cfg.exp_times=2', 'model.test_cfg.damp_edges=True',
+            'model.test_cfg.normalize=global',
+            'model.test_cfg.image_size=96'} <= set(opts)
+    assert cmd[cmd.index('--work-dir') + 1] == str(affinity / 'infer')
+    assert not any('test_cfg' in o for o in argv(None))

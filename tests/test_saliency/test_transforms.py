@@ -1,16 +1,20 @@
-"""Loading stored CAMs (C²AM-H hints) and keeping them aligned with the
-image through resize / crop / flip; label remapping; packing."""
+"""Loading stored CAMs (C²AM-H hints, the random walk's inputs) and keeping
+them aligned with the image through resize / crop / flip; label remapping;
+packing."""
 import random
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 from mmengine.registry import init_default_scope
 
 from mmwsss.datasets.transforms import (FixedResize, LoadCAMHint, LoadCAMs,
                                         PackWSSSInputs, RandomCropPad,
-                                        RandomResizeLongSide, RemapLabels)
+                                        RandomResizeLongSide, RemapLabels,
+                                        cam_loading)
 from mmwsss.datasets.transforms.processing import IMAGENET_MEAN_BGR
-from mmwsss.inference.cam_io import cam_path, save_cam
+from mmwsss.inference.cam_io import cam_path, read_cam, save_cam
 from mmwsss.registry import TRANSFORMS
 
 
@@ -51,6 +55,63 @@ def test_dense_cams_keep_one_channel_per_class(tmp_path):
     cams = LoadCAMs(str(tmp_path))(results_for(6, 8))['gt_cams']
     assert cams.shape == (6, 8, 4)
     np.testing.assert_allclose(cams[0, 0], [0, 0.2, 0, 0.8], atol=0.5 / 255)
+
+
+def test_keys_layout_keeps_the_files_maps_and_class_ids(tmp_path):
+    """reduce='keys': the K maps in the file's order (an all-zero one
+    too) and their ids, packed as K×H×W PixelData and a tensor."""
+    rng = np.random.default_rng(0)
+    maps = rng.random((3, 6, 8)).astype(np.float32)
+    maps[1] = 0
+    write_cams(tmp_path, 'a', maps, [5, 2, 3])
+    res = LoadCAMs(str(tmp_path), reduce='keys')(results_for(6, 8))
+    assert res['gt_cams'].shape == (6, 8, 3)
+    assert res['gt_cams_keys'].tolist() == [5, 2, 3]
+    ds = PackWSSSInputs()(res)['data_samples']
+    stored = read_cam(cam_path(str(tmp_path), 'a'))
+    np.testing.assert_array_equal(ds.gt_cams.data.numpy(), stored.cams)
+    assert ds.gt_cams_keys.tolist() == [5, 2, 3]
+    # no class: K=0
+    write_cams(tmp_path, 'b', np.zeros((0, 6, 8)), [])
+    ds = PackWSSSInputs()(LoadCAMs(str(tmp_path), reduce='keys')(
+        results_for(6, 8, 'b')))['data_samples']
+    assert tuple(ds.gt_cams.data.shape) == (0, 6, 8)
+    assert ds.gt_cams_keys.numel() == 0
+
+
+def test_coarse_maps_stored_or_resized_with_one_warning(tmp_path,
+                                                        monkeypatch):
+    """coarse_stride=4: the file's cam_coarse (format 2); without it (e.g.
+    format 1) the full-resolution maps resized bilinearly, warned once."""
+    rng = np.random.default_rng(1)
+    maps = rng.random((2, 9, 10)).astype(np.float32)
+    coarse = np.zeros((2, 3, 3), np.float32)
+    coarse[:, 0] = 1.0  # unlike the resized maps
+    save_cam(cam_path(str(tmp_path), 'a'), maps, [1, 4], coarse, 4)
+    save_cam(cam_path(str(tmp_path), 'b'), maps, [1, 4])
+    load = LoadCAMs(str(tmp_path), reduce='keys', coarse_stride=4)
+    messages = []
+    monkeypatch.setattr(cam_loading, 'print_log',
+                        lambda msg, **kwargs: messages.append(msg))
+
+    res = load(results_for(9, 10))
+    np.testing.assert_array_equal(res['gt_cams_coarse'].transpose(2, 0, 1),
+                                  coarse)
+    assert 'gt_cams_coarse' not in res['seg_fields']
+    assert not messages
+    stored = read_cam(cam_path(str(tmp_path), 'b')).cams
+    resized = F.interpolate(torch.from_numpy(stored)[None], size=(3, 3),
+                            mode='bilinear', align_corners=False)[0].numpy()
+    for _ in range(2):
+        res = load(results_for(9, 10, 'b'))
+        np.testing.assert_array_equal(
+            res['gt_cams_coarse'].transpose(2, 0, 1), resized)
+    assert len(messages) == 1 and 'b.npz has no stride-4 CAMs' in \
+        messages[0]
+    ds = PackWSSSInputs()(res)['data_samples']
+    assert tuple(ds.gt_cams_coarse.data.shape) == (2, 3, 3)
+    with pytest.raises(ValueError, match='coarse_stride'):
+        LoadCAMs(str(tmp_path), coarse_stride=0)
 
 
 def test_errors_name_the_file(tmp_path):

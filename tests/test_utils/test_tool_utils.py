@@ -82,9 +82,33 @@ def test_infer_maps_fails_clearly_before_any_work(tmp_path, capsys):
     assert run(CAM_CONFIG, str(ckpt), '--split', 'nope') == 1
     assert 'unknown split "nope"' in capsys.readouterr().err
     assert not out.exists()
-    # the Runner-free tool omits --work-dir
-    assert '--work-dir' not in inference_arg_parser(
-        't', 'out', work_dir=False).format_help()
+
+
+def test_retired_rw_cfg_is_refused_naming_the_new_keys(tmp_path):
+    from mmwsss.utils.errors import ConfigError
+    from mmwsss.utils.tool_utils import load_config
+    aff = osp.join(REPO, 'configs/affinity/affinitynet_tiny_synthetic.py')
+    old = tmp_path / 'old_rw.py'
+    old.write_text(f'_base_ = [{aff!r}]\nrw_cfg = dict(beta=10)\n')
+    with pytest.raises(ConfigError, match=r'rw_cfg.*model\.test_cfg.*beta, '
+                       'exp_times, radius, method, normalize, damp_edges'):
+        load_config(str(old))
+    # also when an option brings it back
+    with pytest.raises(ConfigError, match='rw_cfg'):
+        load_config(aff, {'rw_cfg.radius': 4})
+    assert 'rw_cfg' not in load_config(aff)
+
+
+def test_set_pipeline_option_finds_the_step_by_type():
+    from mmwsss.utils.errors import ConfigError
+    from mmwsss.utils.tool_utils import set_pipeline_option
+    cfg = Config(dict(test_dataloader=dict(dataset=dict(pipeline=[
+        dict(type='LoadImageFromFile'),
+        dict(type='mmwsss.LoadCAMs', cam_dir='x')]))))
+    set_pipeline_option(cfg, 'LoadCAMs', 'cam_dir', '/cams')
+    assert cfg.test_dataloader.dataset.pipeline[1].cam_dir == '/cams'
+    with pytest.raises(ConfigError, match='no LoadCAMHint step'):
+        set_pipeline_option(cfg, 'LoadCAMHint', 'cam_dir', '/cams')
 
 
 # ------------------------------------------------------------ --cfg-options

@@ -20,5 +20,8 @@ model = dict(
     pretrained=_base_.resnest269_weights,
     pretrained_prefix=None,
     loss=dict(type='AffinityLoss'),
-    # boundary inference (tools/infer_rw.py): pad to >= 512, flip TTA
-    test_cfg=dict(image_size=512, flip=True))
+    # boundary inference (tools/infer_rw.py): pad to >= 512, flip TTA;
+    # random walk: beta 10, 2^8 steps, radius 5, started from CAMs·(1-edge),
+    # one max over all classes (the reference)
+    test_cfg=dict(image_size=512, flip=True, beta=10, exp_times=8, radius=5,
+                  method='sparse', normalize='global', damp_edges=True))

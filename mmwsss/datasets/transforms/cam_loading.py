@@ -1,5 +1,5 @@
-"""Stored CAMs as training inputs (C²AM-H hints, or any method that learns
-from a previous stage's CAMs).
+"""Stored CAMs as model inputs: C²AM-H hints, any method that learns from a
+previous stage's CAMs, and the random walk (AffinityNet's ``predict``).
 
 The CAM file of an image (``{cam_dir}/{img_id}.npz``, written by
 ``tools/infer_cams.py``, format :mod:`mmwsss.inference.cam_io`) is loaded
@@ -10,17 +10,28 @@ geometric transforms move it together with the image: ``RandomResizeLongSide``
 (mmseg's ``Resize`` resizes it with nearest interpolation, mmseg's ``Pad``
 would pad it with 255: avoid ``Pad`` after these transforms.)
 ``PackWSSSInputs`` packs it as a ``PixelData`` field of the same name.
+
+The coarse maps (``coarse_stride``) and the class ids (``reduce='keys'``)
+are not in ``seg_fields``: load them only where no geometric transform
+follows (the random walk's test pipeline).
 """
+import logging
 import os.path as osp
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from mmcv.transforms import BaseTransform
+from mmengine.logging import print_log
 
-from mmwsss.inference.cam_io import cam_path, load_cam
+from mmwsss.inference.cam_io import CAMData, cam_path, read_cam
 from mmwsss.registry import TRANSFORMS
 
-REDUCTIONS = (None, 'max')
+REDUCTIONS = (None, 'max', 'keys')
+#: Suffixes of the extra results keys (and data-sample fields).
+KEYS_SUFFIX = '_keys'
+COARSE_SUFFIX = '_coarse'
 
 
 @TRANSFORMS.register_module()
@@ -32,10 +43,19 @@ class LoadCAMs(BaseTransform):
         reduce: None keeps one channel per foreground class: an H×W×C
             float32 map, channel ``c - 1`` holding class id ``c`` (0 for
             classes without a CAM); ``'max'`` gives the H×W maximum over
-            classes (0 where the image has no CAM), the C²AM-H hint.
+            classes (0 where the image has no CAM), the C²AM-H hint;
+            ``'keys'`` keeps the file's K maps in its order (H×W×K) and
+            their class ids as ``results[key + '_keys']`` (int64, K), what
+            the random walk needs (an all-zero map stays a class).
         key: results key (and data-sample field) of the map.
         num_classes: C for ``reduce=None``; default the length of
             ``results['gt_label']``.
+        coarse_stride: also load the maps on the stride-s grid
+            (⌈H/s⌉×⌈W/s⌉, reduced as the full ones) as
+            ``results[key + '_coarse']``: the file's ``cam_coarse`` when it
+            was stored at this stride, else (CAM format 1) the
+            full-resolution maps resized bilinearly, with one warning per
+            transform. None: not loaded.
 
     Requires ``img`` (after ``LoadImageFromFile``: the CAMs must have the
     image's size) and ``img_id`` (or ``img_path``).
@@ -45,17 +65,24 @@ class LoadCAMs(BaseTransform):
                  cam_dir: str,
                  reduce: Optional[str] = None,
                  key: str = 'gt_cams',
-                 num_classes: Optional[int] = None) -> None:
+                 num_classes: Optional[int] = None,
+                 coarse_stride: Optional[int] = None) -> None:
         if reduce not in REDUCTIONS:
             raise ValueError(f'LoadCAMs: reduce must be one of {REDUCTIONS}, '
                              f'got {reduce!r}')
         if not cam_dir:
             raise ValueError('LoadCAMs needs cam_dir, the folder written by '
                              'tools/infer_cams.py')
+        if coarse_stride is not None and int(coarse_stride) < 1:
+            raise ValueError('LoadCAMs: coarse_stride must be >= 1 or None, '
+                             f'got {coarse_stride}')
         self.cam_dir = cam_dir
         self.reduce = reduce
         self.key = key
         self.num_classes = num_classes
+        self.coarse_stride = None if coarse_stride is None \
+            else int(coarse_stride)
+        self.warned = False
 
     @staticmethod
     def _img_id(results: dict) -> str:
@@ -79,23 +106,60 @@ class LoadCAMs(BaseTransform):
         dense[..., keys - 1] = cams.transpose(1, 2, 0)
         return dense
 
+    def _reduced(self, cams: np.ndarray, keys: np.ndarray, results: dict,
+                 path: str) -> np.ndarray:
+        """K×h×w maps in the layout of ``reduce`` (float32)."""
+        if self.reduce == 'max':
+            cam_map = cams.max(axis=0) if len(keys) else np.zeros(
+                cams.shape[1:], np.float32)
+        elif self.reduce == 'keys':
+            cam_map = cams.transpose(1, 2, 0)
+        else:
+            cam_map = self._dense(cams, keys, results, path)
+        return cam_map.astype(np.float32, copy=False)
+
+    def _coarse(self, data: CAMData, size: Tuple[int, int],
+                path: str) -> np.ndarray:
+        """K×⌈H/s⌉×⌈W/s⌉ maps: the stored ones, else the full-resolution
+        maps resized (the reference's fallback; warned once)."""
+        stride = self.coarse_stride
+        if data.coarse is not None and data.coarse_stride == stride:
+            return data.coarse
+        if not self.warned:
+            self.warned = True
+            print_log(
+                f'{path} has no stride-{stride} CAMs (CAM format version 1, '
+                f'or test_cfg.coarse_stride != {stride}); resizing the '
+                'full-resolution CAMs instead, which places cells up to 3/4 '
+                'of a cell off the reference grid. Re-run '
+                'tools/infer_cams.py to store them.',
+                logger='current', level=logging.WARNING)
+        coarse_size = (-(-size[0] // stride), -(-size[1] // stride))
+        if data.cams.shape[0] == 0:
+            return np.zeros((0, *coarse_size), np.float32)
+        return F.interpolate(
+            torch.from_numpy(data.cams)[None], size=coarse_size,
+            mode='bilinear', align_corners=False)[0].numpy()
+
     def transform(self, results: dict) -> dict:
         if 'img' not in results:
             raise KeyError('LoadCAMs must come after LoadImageFromFile')
         path = cam_path(self.cam_dir, self._img_id(results))
-        cams, keys = load_cam(path)
+        data = read_cam(path)
+        cams, keys = data.cams, data.keys
         size = tuple(results['img'].shape[:2])
         if tuple(cams.shape[1:]) != size:
             raise ValueError(
                 f'{path}: CAM size {tuple(cams.shape[1:])} != image size '
-                f'{size}; infer the CAMs on the same, unresized images '
+                f'{size} of {results.get("img_path")}; infer the CAMs on the '
+                'same, unresized images of this data set '
                 '(tools/infer_cams.py) and load them before any resize')
-        if self.reduce == 'max':
-            cam_map = (cams.max(axis=0) if len(keys) else np.zeros(
-                size, np.float32))
-        else:
-            cam_map = self._dense(cams, keys, results, path)
-        results[self.key] = cam_map.astype(np.float32, copy=False)
+        results[self.key] = self._reduced(cams, keys, results, path)
+        if self.reduce == 'keys':
+            results[self.key + KEYS_SUFFIX] = keys
+        if self.coarse_stride is not None:
+            results[self.key + COARSE_SUFFIX] = self._reduced(
+                self._coarse(data, size, path), keys, results, path)
         fields = list(results.get('seg_fields', []))
         if self.key not in fields:
             fields.append(self.key)
@@ -104,7 +168,8 @@ class LoadCAMs(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(cam_dir={self.cam_dir!r}, '
-                f'reduce={self.reduce!r}, key={self.key!r})')
+                f'reduce={self.reduce!r}, key={self.key!r}, '
+                f'coarse_stride={self.coarse_stride!r})')
 
 
 @TRANSFORMS.register_module()

@@ -16,18 +16,23 @@ class PackWSSSInputs(PackSegInputs):
     The data sample gets ``gt_label`` (float tensor of length C, foreground
     classes only, multi-hot) and ``img_id`` in its metainfo; ``gt_sem_seg``
     is packed when a mask was loaded. Dense score maps (H×W or H×W×K
-    floats, e.g. the CAM hints of ``LoadCAMs``/``LoadCAMHint``) named in
-    ``map_keys`` become ``PixelData`` fields of the same name (K×H×W).
+    floats, e.g. the CAM hints of ``LoadCAMs``/``LoadCAMHint`` and the
+    coarse CAMs of ``LoadCAMs(coarse_stride=...)``) named in ``map_keys``
+    become ``PixelData`` fields of the same name (K×H×W); 1-D arrays named
+    in ``array_keys`` (the class ids of ``LoadCAMs(reduce='keys')``) become
+    tensor fields.
     """
 
     def __init__(self,
                  meta_keys=('img_path', 'seg_map_path', 'img_id', 'ori_shape',
                             'img_shape', 'pad_shape', 'scale_factor', 'flip',
                             'flip_direction', 'reduce_zero_label'),
-                 map_keys: Sequence[str] = ('gt_cam_hint', 'gt_cams')
-                 ) -> None:
+                 map_keys: Sequence[str] = ('gt_cam_hint', 'gt_cams',
+                                            'gt_cams_coarse'),
+                 array_keys: Sequence[str] = ('gt_cams_keys', )) -> None:
         super().__init__(meta_keys=meta_keys)
         self.map_keys = tuple(map_keys)
+        self.array_keys = tuple(array_keys)
 
     def transform(self, results: dict) -> dict:
         packed = super().transform(results)
@@ -42,4 +47,8 @@ class PackWSSSInputs(PackSegInputs):
             arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
             packed['data_samples'].set_data(
                 {key: PixelData(data=torch.from_numpy(arr.copy()))})
+        for key in self.array_keys:
+            if results.get(key) is not None:
+                packed['data_samples'].set_data(
+                    {key: torch.from_numpy(np.array(results[key]))})
         return packed

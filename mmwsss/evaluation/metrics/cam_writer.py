@@ -14,7 +14,8 @@ from mmwsss.utils.io import sample_id
 @METRICS.register_module()
 class CAMWriter(BaseMetric):
     """Save ``cams``/``cam_keys`` of every predicted sample to
-    ``{out_dir}/{img_id}.npz`` (format in :mod:`mmwsss.inference.cam_io`).
+    ``{out_dir}/{img_id}.npz`` (format in :mod:`mmwsss.inference.cam_io`):
+    the CAMs of a CAM model, the walked maps of an AffinityNet.
 
     Each rank writes its own samples atomically, so distributed inference
     shards naturally and an interrupted run leaves only complete files.
@@ -37,8 +38,10 @@ class CAMWriter(BaseMetric):
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for ds in data_samples:
             if 'cams' not in ds:
-                raise KeyError('CAMWriter needs `cams` in the predictions: '
-                               'the model must be a CAM model in predict mode')
+                raise KeyError(
+                    'CAMWriter needs `cams` in the predictions: the model '
+                    'must be a CAM model in predict mode, or an AffinityNet '
+                    'whose test pipeline loads the CAMs to walk (LoadCAMs)')
             path = cam_path(self.out_dir, sample_id(ds))
             if self.overwrite or not osp.exists(path):
                 coarse = ds.get('cams_coarse')

@@ -7,7 +7,11 @@ GroupNorm, an upsampling to stride 4 and a ReLU; the concatenation is mapped
 by a 1×1 conv to one boundary logit per stride-4 pixel. Affinities between
 pixels within ``radius`` are ``1 − max(σ(boundary))`` along the path joining
 them (:func:`edge_to_affinity`) and are trained with :class:`AffinityLoss`
-against pairs of an affinity-label map (:func:`pair_labels`).
+against pairs of an affinity-label map (:func:`pair_labels`). At test time
+``predict`` walks an image's stored CAMs over its boundary map
+(:func:`random_walk`, spec §8.5), so the walk runs under mmengine's Runner
+like CAM inference: the test pipeline loads the CAMs (``LoadCAMs``), the
+``CAMWriter`` metric saves the walked maps.
 
 Differences from the reference: the reference's HEAD crashes (its backbone
 returns 4 stages, the network unpacks 5) and hard-codes the stem width; here
@@ -25,18 +29,39 @@ import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import _load_checkpoint
-from mmengine.structures import BaseDataElement
+from mmengine.structures import BaseDataElement, PixelData
 
 from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
+from mmwsss.utils.errors import ConfigError, DataError
 from mmwsss.utils.options import merge_options
 from .backbone_stages import resnet_stages
 from .path_index import edge_to_affinity, get_path_index, pair_labels
+from .random_walk import (RW_METHODS, random_walk, rw_to_full_resolution,
+                          stride4_size)
 
+#: Inference settings (``model.test_cfg``); the walk's are the reference's
+#: (P-NOC spec §8.5), the only place they are defined.
 DEFAULT_TEST_CFG = dict(
+    # boundary map (predict_edges)
     image_size=512,  # inputs smaller than this are zero-padded (right/bottom)
     flip=True,  # average the boundary logits of the image and its flip
+    # random walk of the stored CAMs (predict)
+    beta=10.0,  # affinity exponent
+    exp_times=8,  # walk length 2^exp_times
+    radius=5,  # search radius of the walk in stride-4 pixels (model.radius
+    # is the training affinities' radius)
+    method='sparse',  # or 'dense', the reference's N×N squaring
+    normalize='global',  # 'global': one max over all classes; 'class'
+    damp_edges=True,  # start from CAMs·(1 − edge), or the CAMs (False)
 )
+#: Walked maps are saved as CAM files, which hold values in [0, 1].
+SAVED_NORMALIZE = ('global', 'class')
+#: Data-sample fields of the stored CAMs: ``LoadCAMs(reduce='keys',
+#: coarse_stride=4)`` (default key) + ``PackWSSSInputs``.
+CAM_FIELD = 'gt_cams'
+CAM_KEYS_FIELD = 'gt_cams_keys'
+CAM_COARSE_FIELD = 'gt_cams_coarse'
 #: Input side of the dry run that reads the stage channels and strides.
 PROBE_SIZE = 64
 
@@ -54,6 +79,24 @@ def edge_branch(in_channels: int, channels: int, groups: int,
                 scale_factor=scale, mode='bilinear', align_corners=False))
     layers.append(nn.ReLU(inplace=True))
     return nn.Sequential(*layers)
+
+
+def check_walk_cfg(cfg: dict) -> None:
+    """Refuse walk settings :func:`random_walk` or the CAM files would
+    refuse later, naming the ``model.test_cfg`` key."""
+    if cfg['method'] not in RW_METHODS:
+        raise ConfigError(f'model.test_cfg.method must be one of '
+                          f'{RW_METHODS}, got {cfg["method"]!r}')
+    if cfg['normalize'] not in SAVED_NORMALIZE:
+        raise ConfigError(
+            f'model.test_cfg.normalize must be one of {SAVED_NORMALIZE} '
+            f'(saved maps must lie in [0, 1]), got {cfg["normalize"]!r}')
+    if not cfg['beta'] > 0 or int(cfg['exp_times']) < 0 \
+            or int(cfg['radius']) < 2:
+        raise ConfigError(
+            'model.test_cfg needs beta > 0, exp_times >= 0 and radius >= 2, '
+            f'got beta={cfg["beta"]}, exp_times={cfg["exp_times"]}, '
+            f'radius={cfg["radius"]}')
 
 
 def downsample_labels(labels: torch.Tensor,
@@ -99,7 +142,8 @@ class AffinityNet(BaseModel):
             whose frozen features only know the classes' discriminative
             parts (README, "Refinement on the synthetic sets").
         data_preprocessor: e.g. ``SegDataPreProcessor``.
-        test_cfg: ``image_size`` and ``flip`` of :meth:`predict_edges`.
+        test_cfg: ``image_size`` and ``flip`` of :meth:`predict_edges`, the
+            walk settings of :meth:`predict` (``DEFAULT_TEST_CFG``).
     """
 
     def __init__(self,
@@ -124,6 +168,7 @@ class AffinityNet(BaseModel):
             raise ValueError(f'radius must be >= 2, got {radius}')
         self.test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
                                       'AffinityNet test_cfg')
+        check_walk_cfg(self.test_cfg)
         self.num_classes = num_classes
         self.radius = int(radius)
         self.ignore_index = ignore_index
@@ -319,12 +364,65 @@ class AffinityNet(BaseModel):
 
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[list] = None) -> list:
-        """Attach ``edges`` (1×⌈h/4⌉×⌈w/4⌉ boundary probabilities of each
-        image's unpadded ``img_shape``) to the data samples."""
+        """Boundary map of every image and the random walk of its stored
+        CAMs (P-NOC spec §8.5).
+
+        Each data sample gets ``edges`` (1×⌈h/4⌉×⌈w/4⌉ boundary
+        probabilities of its unpadded ``img_shape``). A sample that carries
+        stored CAMs (``gt_cams``, ``gt_cams_keys``, ``gt_cams_coarse``: the
+        test pipeline's ``LoadCAMs(reduce='keys', coarse_stride=4)``) also
+        gets ``cams`` (K×H×W walked maps in [0, 1], see :meth:`walk`) and
+        ``cam_keys``: what ``CAMWriter`` saves as a CAM file.
+        """
         if data_samples is None:
             data_samples = [BaseDataElement() for _ in range(len(inputs))]
         edges = self.predict_edges(inputs)
         for i, ds in enumerate(data_samples):
             h, w = ds.metainfo.get('img_shape', inputs.shape[-2:])[:2]
-            ds.set_data(dict(edges=edges[i, :, :-(-h // 4), :-(-w // 4)]))
+            edge = edges[i, :, :-(-h // 4), :-(-w // 4)]
+            ds.set_data(dict(edges=edge))
+            if CAM_FIELD in ds:
+                ds.set_data(dict(cams=self.walk(edge[0], ds, (h, w)),
+                                 cam_keys=self._cam_field(ds, CAM_KEYS_FIELD)))
         return data_samples
+
+    def walk(self, edge: torch.Tensor, data_sample: BaseDataElement,
+             size: Tuple[int, int]) -> torch.Tensor:
+        """Walk the stride-4 CAMs of ``data_sample`` over ``edge``
+        (``(⌈H/4⌉, ⌈W/4⌉)``) with the settings of ``test_cfg``; return the
+        ``(K, H, W)`` maps upsampled ×4, cropped to ``size`` and
+        max-normalised (:func:`rw_to_full_resolution`)."""
+        cams = self._cam_field(data_sample, CAM_FIELD)
+        coarse = self._cam_field(data_sample, CAM_COARSE_FIELD)
+        name = data_sample.metainfo.get('img_path', '?')
+        if tuple(cams.shape[-2:]) != tuple(size):
+            raise DataError(
+                f'CAM size {tuple(cams.shape[-2:])} != image size '
+                f'{tuple(size)} of {name}; were the CAMs inferred for this '
+                'data set?')
+        if tuple(coarse.shape[-2:]) != stride4_size(size):
+            raise DataError(
+                f'stride-4 CAMs of {name} are {tuple(coarse.shape[-2:])}, '
+                f'expected {stride4_size(size)}; load them with '
+                'LoadCAMs(coarse_stride=4)')
+        cfg = self.test_cfg
+        walked = random_walk(coarse, edge.float(), beta=cfg['beta'],
+                             exp_times=cfg['exp_times'], radius=cfg['radius'],
+                             method=cfg['method'],
+                             damp_edges=bool(cfg['damp_edges']))
+        return rw_to_full_resolution(walked, size,
+                                     normalize=cfg['normalize'])
+
+    @staticmethod
+    def _cam_field(data_sample: BaseDataElement,
+                   field: str) -> torch.Tensor:
+        """A stored-CAM field of ``data_sample`` as a tensor."""
+        if field not in data_sample:
+            raise KeyError(
+                f'AffinityNet.predict walks the stored CAMs of the data '
+                f'sample and found no `{field}`: the test pipeline needs '
+                "dict(type='LoadCAMs', cam_dir=..., reduce='keys', "
+                "coarse_stride=4) and PackWSSSInputs (see "
+                'configs/_base_/datasets/rw_cams.py)')
+        value = data_sample.get(field)
+        return value.data if isinstance(value, PixelData) else value
