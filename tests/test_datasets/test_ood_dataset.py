@@ -6,12 +6,15 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
 
 from mmwsss.datasets import SYNTHETIC_CLASSES, OoDDataset
 from mmwsss.datasets.synthetic import generate_synthetic_voc
 from mmwsss.registry import DATASETS
 from mmwsss.utils.errors import ConfigError
+from tests.conftest import REPO
 from tests.test_datasets.builders import write_image, write_lines
 
 METAINFO = dict(classes=SYNTHETIC_CLASSES)
@@ -127,3 +130,24 @@ def test_list_conventions(tmp_path):
     with pytest.raises(ValueError, match='lists no images'):
         OoDDataset(data_root=root, ann_file='empty.txt',
                    data_prefix=dict(img_path='imgs'), num_classes=2)
+
+
+def test_base_configs(ood_root):
+    """The OoD data configs build on the synthetic OoD layout."""
+    init_default_scope('mmwsss')
+    base = osp.join(REPO, 'configs', '_base_', 'datasets')
+    cfg = Config.fromfile(osp.join(base, 'synthetic_ood.py'))
+    ds = DATASETS.build(dict(cfg.ood_dataset, data_root=ood_root))
+    assert len(ds) == 4 and tuple(ds[0]['inputs'].shape) == (3, 64, 64)
+    loader = Runner.build_dataloader(
+        dict(cfg.ood_dataloader, num_workers=0, persistent_workers=False,
+             batch_size=2,
+             dataset=dict(cfg.ood_dataloader.dataset, data_root=ood_root)),
+        seed=0)
+    assert len(loader) == 2
+    voc = Config.fromfile(osp.join(base, 'voc12_ood.py'))
+    assert voc.ood_dataset.data_prefix.img_path == 'OoD_images'
+    ds = DATASETS.build(
+        dict(voc.ood_dataset, data_root=ood_root, pipeline=[],
+             data_prefix=dict(img_path='JPEGImages')))
+    assert ds.get_data_info(0)['gt_label'].shape == (20, )
