@@ -76,7 +76,7 @@ def ood_hook(n=5, batch_size=2):
 
 
 def test_every_batch_gets_an_ood_batch(tmp_path):
-    seen = run(tmp_path, 'a', [ood_hook()])
+    seen = run(tmp_path, 'ood_hook_a', [ood_hook()])
     assert len(seen) == 6  # 2 epochs x 3 ID batches
     ood = [batch for _, batch in seen]
     assert [len(b) for b in ood] == [2, 2, 1, 2, 2, 1]  # 5 OoD, batch 2
@@ -84,8 +84,8 @@ def test_every_batch_gets_an_ood_batch(tmp_path):
     assert sorted(first) == sorted(second) == list(range(5))
     assert first != second  # reshuffled per cycle
     # reproducible, and the ID stream is the one without the hook
-    assert run(tmp_path, 'b', [ood_hook()]) == seen
-    plain = run(tmp_path, 'c', [])
+    assert run(tmp_path, 'ood_hook_b', [ood_hook()]) == seen
+    plain = run(tmp_path, 'ood_hook_c', [])
     assert [ids for ids, _ in plain] == [ids for ids, _ in seen]
     assert all(batch is None for _, batch in plain)
 
