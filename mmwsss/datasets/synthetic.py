@@ -14,8 +14,17 @@ The images are built so that weak supervision is as hard as on real data:
 * masks carry a 1-2 px ignore (255) band along every object border, as VOC
   masks do.
 
+Optionally (``num_ood``) it also writes out-of-distribution images for
+W-OoD: the same backgrounds with a water or sky band and no object, i.e. the
+context cue alone, which a classifier that learnt "water means boat" flags
+as a false positive. They go to ``OoD/JPEGImages`` with the list
+``OoD/ood_list.txt`` (one file name per line, the reference's layout).
+
 Every image is drawn from its own random stream (seed, image index), so a
-data set is the same byte for byte for the same parameters.
+data set is the same byte for byte for the same parameters. OoD images use
+the streams (seed, OoD index, 1), disjoint from the in-distribution ones
+(seed, index) (numpy pads a seed sequence with zeros, so (seed, index) is
+(seed, index, 0)): adding OoD images changes no in-distribution byte.
 """
 import io
 import json
@@ -65,6 +74,11 @@ _MIN_VISIBLE = 0.4  # each object keeps this fraction of its body visible
 _MIN_CORE_PX = 12  # ... and this many labelled pixels outside the band
 _JPEG_QUALITY = 92
 _MAX_ATTEMPTS = 100
+#: Folder (under the data root) and list file of the OoD images.
+OOD_DIR = 'OoD'
+OOD_LIST = 'ood_list.txt'
+# Third seed word of the OoD streams; in-distribution streams have 0 there.
+_OOD_STREAM = 1
 
 
 class _Object(NamedTuple):
@@ -300,6 +314,25 @@ def render_sample(rng: np.random.Generator, image_size: Tuple[int, int]
     return image, label, boxes
 
 
+def render_ood_sample(rng: np.random.Generator, image_size: Tuple[int, int]
+                      ) -> Tuple[np.ndarray, str]:
+    """One out-of-distribution image: a background and a water or sky band
+    (drawn as in :func:`render_sample`) without any object.
+
+    Returns:
+        image (H x W x 3 uint8 RGB) and the context kind
+        (``'water'`` or ``'sky'``).
+    """
+    lo, hi = image_size
+    h, w = (int(s) for s in rng.integers(lo, hi + 1, size=2))
+    context = _CONTEXTS[int(rng.integers(len(_CONTEXTS)))]
+    rows = _context_rows(rng, context, h)
+    img = _background(rng, h, w)
+    _draw_context(rng, img, context, rows)
+    img += 3 * rng.standard_normal(img.shape)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8), context
+
+
 def voc_xml(img_id: str, size: Tuple[int, int],
             boxes: Sequence[Tuple[int, Tuple[int, int, int, int]]],
             classes: Sequence[str]) -> bytes:
@@ -336,9 +369,28 @@ def _write_text(path: str, lines: Sequence[str]) -> None:
     atomic_write_bytes(path, ''.join(f'{x}\n' for x in lines).encode())
 
 
+def _generate_ood(root: str, num_ood: int, image_size: Tuple[int, int],
+                  seed: int) -> dict:
+    """Write ``num_ood`` OoD images and their list under ``root/OoD``;
+    return their summary."""
+    names = [f'ood_{i:05d}.jpg' for i in range(num_ood)]
+    contexts = {kind: 0 for kind in _CONTEXTS}
+    for index, name in enumerate(names):
+        rng = np.random.default_rng([seed, index, _OOD_STREAM])
+        image, context = render_ood_sample(rng, image_size)
+        atomic_write_bytes(
+            osp.join(root, OOD_DIR, 'JPEGImages', name),
+            _encode(image, 'JPEG', quality=_JPEG_QUALITY, subsampling=0))
+        contexts[context] += 1
+    _write_text(osp.join(root, OOD_DIR, OOD_LIST), names)
+    return dict(num_ood=num_ood, ood_contexts=contexts)
+
+
 def _generate_into(root: str, num_train: int, num_val: int,
-                   image_size: Tuple[int, int], seed: int) -> dict:
-    """Write the whole data set under ``root``; return its summary."""
+                   image_size: Tuple[int, int], seed: int,
+                   num_ood: int = 0) -> dict:
+    """Write the whole data set under ``root``; return its summary (OoD
+    keys only when ``num_ood`` > 0, so older summaries stay unchanged)."""
     classes = SYNTHETIC_CLASSES
     mask_palette = np.array(make_palette(256), np.uint8)
     ids = [f'syn_{i:05d}' for i in range(num_train + num_val)]
@@ -371,7 +423,7 @@ def _generate_into(root: str, num_train: int, num_val: int,
                 train[:max(1, len(train) // 4)] if train else [])
     _write_text(osp.join(lists, 'val.txt'), val)
     _write_text(osp.join(root, 'classes.txt'), classes)
-    return dict(
+    summary = dict(
         num_train=num_train,
         num_val=num_val,
         num_images=len(ids),
@@ -382,6 +434,9 @@ def _generate_into(root: str, num_train: int, num_val: int,
         classes=list(classes),
         image_size=list(image_size),
         seed=seed)
+    if num_ood:
+        summary.update(_generate_ood(root, num_ood, image_size, seed))
+    return summary
 
 
 def _boxes_overlap(boxes: Sequence[Tuple[int, int, int, int]]) -> bool:
@@ -417,13 +472,15 @@ def generate_synthetic_voc(out_dir: str,
                            num_val: int = 50,
                            image_size: Tuple[int, int] = (64, 96),
                            seed: int = 0,
-                           force: bool = False) -> dict:
+                           force: bool = False,
+                           num_ood: int = 0) -> dict:
     """Generate the synthetic VOC-layout data set in ``out_dir``.
 
     Writes ``JPEGImages/*.jpg``, ``SegmentationClassAug/*.png`` and
     ``SegmentationClass/*.png`` (identical palette PNGs, 255 = ignore band),
     ``Annotations/*.xml``, ``ImageSets/Segmentation/{train,train_aug,
-    val}.txt``, ``classes.txt`` and ``meta.json`` (the parameters).
+    val}.txt``, ``classes.txt`` and ``meta.json`` (the parameters); with
+    ``num_ood`` also ``OoD/JPEGImages/ood_*.jpg`` and ``OoD/ood_list.txt``.
 
     Idempotent: when ``out_dir`` already holds a data set made with the same
     parameters it returns at once; otherwise everything is generated in a
@@ -439,6 +496,9 @@ def generate_synthetic_voc(out_dir: str,
             independently, so aspect ratios vary.
         seed: random seed; same parameters give the same bytes.
         force: regenerate even when the parameters match.
+        num_ood: out-of-distribution images (context band, no object) for
+            W-OoD. 0 writes none and leaves ``meta.json`` without the key,
+            so data sets made before the option are still up to date.
 
     Returns:
         Summary: counts of images, objects and images per class, the
@@ -450,6 +510,8 @@ def generate_synthetic_voc(out_dir: str,
                          f'max, got {image_size}')
     if num_train < 0 or num_val < 0 or num_train + num_val == 0:
         raise ValueError('num_train and num_val must be >= 0 and not both 0')
+    if num_ood < 0:
+        raise ValueError(f'num_ood must be >= 0, got {num_ood}')
     params = dict(
         generator=GENERATOR,
         version=GENERATOR_VERSION,
@@ -457,6 +519,8 @@ def generate_synthetic_voc(out_dir: str,
         num_val=int(num_val),
         image_size=[lo, hi],
         seed=int(seed))
+    if num_ood:
+        params['num_ood'] = int(num_ood)
     out_dir = osp.abspath(out_dir)
     meta = _read_meta(out_dir)
     if not force and meta is not None and meta.get('params') == params:
@@ -471,7 +535,7 @@ def generate_synthetic_voc(out_dir: str,
     tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.', dir=parent)
     try:
         summary = _generate_into(tmp, params['num_train'], params['num_val'],
-                                 (lo, hi), params['seed'])
+                                 (lo, hi), params['seed'], int(num_ood))
         atomic_write_bytes(
             osp.join(tmp, 'meta.json'),
             (json.dumps(dict(params=params, summary=summary), indent=2) +

@@ -1,13 +1,14 @@
 """Training machinery: optimizer constructors, hooks and runners."""
-from .hooks import (CheckSegLabelsHook, DropCheckpointKeysHook,
+from .hooks import (CheckSegLabelsHook, DropCheckpointKeysHook, OoDBatchHook,
                     ProgressBarHook, StripSubmoduleWrapperHook)
 from .optimizers import (MultiNetOptimWrapperConstructor,
                          PretrainedScratchOptimWrapperConstructor)
 from .runners import PseudoMaskRunner, apply_pseudo_data
 
 __all__ = [
-    'CheckSegLabelsHook', 'DropCheckpointKeysHook', 'ProgressBarHook',
-    'StripSubmoduleWrapperHook', 'MultiNetOptimWrapperConstructor',
+    'CheckSegLabelsHook', 'DropCheckpointKeysHook', 'OoDBatchHook',
+    'ProgressBarHook', 'StripSubmoduleWrapperHook',
+    'MultiNetOptimWrapperConstructor',
     'PretrainedScratchOptimWrapperConstructor', 'PseudoMaskRunner',
     'apply_pseudo_data'
 ]

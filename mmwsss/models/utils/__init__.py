@@ -1,8 +1,12 @@
 """Shared model utilities: CAM normalisation, label smoothing, TTA, puzzle
-tiling, class-specific erasing and loss-weight schedules."""
+tiling, class-specific erasing, loss-weight schedules, feature centres,
+K-means and the adversarial input step."""
+from .adversarial import adversarial_climb
 from .cam import label_smoothing, normalize_cam
+from .centres import class_centres, gap_features
 from .erasing import (class_specific_mask, hard_erase, sample_one_positive,
                       soft_erase)
+from .kmeans import KMeansResult, canonical_order, kmeans
 from .puzzle import merge_features, tile_features
 from .tta import (PILResize, build_resize, multi_scale_flip_forward,
                   resample_to_stride, resize_image, strided_size, upsample_to)
@@ -13,5 +17,7 @@ __all__ = [
     'resize_image', 'upsample_to', 'PILResize', 'build_resize',
     'resample_to_stride', 'strided_size', 'class_specific_mask', 'hard_erase',
     'sample_one_positive', 'soft_erase', 'merge_features', 'tile_features',
-    'LinearWeight', 'build_weight', 'training_progress'
+    'LinearWeight', 'build_weight', 'training_progress', 'adversarial_climb',
+    'class_centres', 'gap_features', 'KMeansResult', 'canonical_order',
+    'kmeans'
 ]
