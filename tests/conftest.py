@@ -12,6 +12,19 @@ import pytest
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
+#: Session fixtures that train a model in a subprocess: every test using one
+#: (directly or through another fixture) is marked ``slow``.
+SLOW_FIXTURES = frozenset({'vanilla_run'})
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Mark the tests that need a trained run ``slow`` (``-m "not slow"``
+    deselects them; the default runs everything)."""
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, 'fixturenames', ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def load_tool(name: str) -> ModuleType:
     """Import ``tools/{name}.py`` as the module ``tool_{name}`` (``/`` in
     ``name`` becomes ``_``: ``dataset_converters/coco``).

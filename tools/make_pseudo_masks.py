@@ -25,10 +25,10 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
-from mmwsss.inference.cam_io import CAM_SUFFIX, CAMFileError, cam_path
-from mmwsss.inference.cam_io import load_cam
-from mmwsss.inference.pseudo_masks import (make_pseudo_mask,
-                                           palette_over_voc, voc_palette)
+from mmwsss.apis import make_pseudo_mask
+from mmwsss.inference.cam_io import (CAM_SUFFIX, CAMFileError, cam_path,
+                                     read_cam)
+from mmwsss.inference.pseudo_masks import palette_over_voc, voc_palette
 from mmwsss.utils.errors import USER_ERRORS
 from mmwsss.utils.image_jobs import (ImageJob, list_ids, load_matching_image,
                                      run_jobs)
@@ -167,16 +167,16 @@ class PseudoMaskJob(ImageJob):
                              self.palette)
             return 'background'
         path = cam_path(self.cam_dir, img_id)
-        cams, keys = load_cam(path)
-        self.check_keys(path, keys)
+        cams = read_cam(path)
+        self.check_keys(path, cams.keys)
         image = None
         if self.crf is not None:
             image = load_matching_image(
                 osp.join(self.img_dir, img_id + self.img_suffix),
-                cams.shape[1:], 'CAM')
+                cams.cams.shape[1:], 'CAM')
         mask = make_pseudo_mask(
-            cams, keys, self.threshold, image=image, crf=self.crf,
-            gt_prob=self.gt_prob)
+            cams, self.threshold, image=image, crf=self.crf,
+            gt_prob=self.gt_prob, channel_order='rgb')
         save_indexed_png(out, mask, self.palette)
         return 'written'
 

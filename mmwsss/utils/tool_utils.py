@@ -368,14 +368,16 @@ def infer_maps(args: argparse.Namespace, writer: str,
 
 
 def load_inference_weights(model, checkpoint: str,
-                           strict: bool = False) -> None:
+                           strict: bool = False,
+                           config_key: str = 'CHECKPOINT') -> None:
     """Load ``checkpoint`` into the network a runner built for inference.
 
     DDP and TTA wrappers are looked through (also DDP-wrapped children,
     P-NOC under ``--launcher pytorch``); a model with
     ``inference_prefixes()`` (P-NOC) needs only those tensors, and a P-NOC
     checkpoint fits a plain CAM config (its generator). ``strict`` also
-    refuses tensors the model has no place for.
+    refuses tensors the model has no place for; ``config_key`` names the
+    argument in the errors.
 
     Raises:
         KeyError: the checkpoint does not fit (names it and example keys).
@@ -391,4 +393,4 @@ def load_inference_weights(model, checkpoint: str,
     # a P-NOC model needs its generator (or EMA) only
     prefixes = model.inference_prefixes() if hasattr(
         model, 'inference_prefixes') else ('', )
-    load_model_checkpoint(model, checkpoint, 'CHECKPOINT', prefixes, strict)
+    load_model_checkpoint(model, checkpoint, config_key, prefixes, strict)

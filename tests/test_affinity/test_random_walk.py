@@ -60,6 +60,7 @@ def test_sparse_equals_dense_on_random_maps(size, num_classes, seed):
                            _labels(dense / dense.max(), thr))
 
 
+@pytest.mark.slow  # ~10-20 s of dense vs sparse walks on 2 cores
 def test_label_agreement_on_a_larger_map():
     cams, edge = _scene(40, 50, 3, seed=3)
     image_size = (157, 198)  # ceil(/4) = (40, 50)

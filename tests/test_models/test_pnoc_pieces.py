@@ -76,15 +76,6 @@ def test_soft_erase_keeps_gradient_hard_erase_does_not():
         hard_erase(images, cams, choice, rule='other')
 
 
-def test_reconstruction_is_masked_by_hard_labels():
-    """The L1 term of P-NOC: only labelled classes contribute."""
-    cams = torch.zeros(1, 2, 2, 2)
-    merged = torch.ones(1, 2, 2, 2)
-    labels = torch.tensor([[1., 0.]])
-    diff = (cams - merged).abs() * labels[:, :, None, None]
-    assert diff.mean().item() == pytest.approx(0.5)  # 4 of 8 elements
-
-
 @pytest.mark.parametrize('step,expected', [(0, 0.0), (25, 2.0), (50, 4.0),
                                            (99, 4.0)])
 def test_linear_weight_reaches_end_at_fraction(step, expected):

@@ -9,6 +9,8 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 SEG = osp.join(REPO, 'configs', 'segmentation',
@@ -73,6 +75,7 @@ def mtimes(folder: str) -> dict:
             for name in os.listdir(folder)}
 
 
+@pytest.mark.slow
 def test_tiny_pipeline_fails_resumes_and_skips(synthetic_root, tmp_path):
     work = str(tmp_path / 'work')
     config = str(tmp_path / 'pipeline.py')

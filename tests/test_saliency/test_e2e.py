@@ -20,6 +20,9 @@ from tests.conftest import REPO, data_opts, load_tool, run_tool
 C2AM_H = osp.join(REPO, 'configs', 'c2am', 'c2am_h_tiny_synthetic.py')
 REFINE = osp.join(REPO, 'configs', 'c2am', 'saliency_refine_tiny_synthetic.py')
 
+# end-to-end tool runs (subprocesses): deselect with -m 'not slow'
+pytestmark = pytest.mark.slow
+
 
 def ids(root: str, split: str) -> list:
     with open(osp.join(root, 'ImageSets', 'Segmentation',

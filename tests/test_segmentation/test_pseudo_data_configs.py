@@ -150,6 +150,7 @@ STOCK_TRAIN = osp.join(
     osp.dirname(__import__('mmseg').__file__), '.mim', 'tools', 'train.py')
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     'stock,weights,rzl,entry',
     [(SEGFORMER, 'backbone=dict(init_cfg=None)', True, 'tools/train.py'),

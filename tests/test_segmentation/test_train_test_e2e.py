@@ -17,6 +17,9 @@ from mmwsss.utils.io import save_indexed_png
 from tests.conftest import REPO, run_tool
 from .conftest import TINY_CONFIG, read_png
 
+# end-to-end tool runs (subprocesses): deselect with -m 'not slow'
+pytestmark = pytest.mark.slow
+
 
 def test_train_then_test_with_tta(synthetic_root, pseudo_masks, tmp_path,
                                   monkeypatch):

@@ -13,6 +13,9 @@ from tests.conftest import REPO, data_opts, run_tool
 
 CONFIG = osp.join(REPO, 'configs', 'cam', 'cam_tiny_synthetic.py')
 
+# end-to-end tool runs (subprocesses): deselect with -m 'not slow'
+pytestmark = pytest.mark.slow
+
 
 def _data_opts(root, epochs=1):
     return data_opts(root, epochs, f'param_scheduler.0.end={epochs}',

@@ -16,6 +16,9 @@ from tests.conftest import REPO, data_opts, run_tool
 PNOC = osp.join(REPO, 'configs', 'pnoc', 'pnoc_tiny_synthetic.py')
 CAM = osp.join(REPO, 'configs', 'cam', 'cam_tiny_synthetic.py')
 
+# end-to-end tool runs (subprocesses): deselect with -m 'not slow'
+pytestmark = pytest.mark.slow
+
 
 def pnoc_opts(root, ckpt, epochs, *extra):
     return data_opts(

@@ -6,10 +6,15 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import CAM_CONFIG, REPO
 
 SEG = osp.join(REPO, 'configs', 'segmentation',
                'deeplabv3plus_tiny_synthetic.py')
+
+# tool subprocesses: deselect with -m 'not slow'
+pytestmark = pytest.mark.slow
 
 
 def run(*args: str):

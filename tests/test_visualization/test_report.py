@@ -178,6 +178,7 @@ def run_tool(*args: str):
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_make_report_cli(fake_run, tmp_path):
     work, data = fake_run
     proc = run_tool('tools/make_report.py', work, '--data-root', data,
@@ -211,6 +212,7 @@ def test_check_dom_reports_broken_images():
 CHROMIUM = load_tool('check_report').find_chromium()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     CHROMIUM is None or not shutil.which(CHROMIUM),
     reason='no Chromium (set $CHROMIUM or install one, e.g. apt-get install '

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from mmwsss.inference.cam_io import save_cam
@@ -18,6 +19,7 @@ def run(*args: str):
                           timeout=300)
 
 
+@pytest.mark.slow
 def test_png_overlays_with_gt(synthetic_root, tmp_path):
     split = osp.join(synthetic_root, 'ImageSets', 'Segmentation', 'train.txt')
     with open(split) as f:

@@ -1,0 +1,8 @@
+"""Python API: build a model, infer the CAMs of one image, make its
+pseudo-mask (the library counterpart of ``tools/infer_cams.py`` and
+``tools/make_pseudo_masks.py``, in the manner of ``mmseg.apis``)."""
+from .cams import infer_cams
+from .model import init_model
+from .pseudo_mask import make_pseudo_mask
+
+__all__ = ['init_model', 'infer_cams', 'make_pseudo_mask']
