@@ -6,7 +6,7 @@ _base_ = ['./pnoc_tiny_synthetic.py']
 model = dict(type='POC', train_noc=False)
 optim_wrapper = dict(
     _delete_=True,
-    type='OptimWrapper',
+    type='SumAccumOptimWrapper',
     optimizer=_base_.sgd,
     constructor='PretrainedScratchOptimWrapperConstructor',
     paramwise_cfg=dict(

@@ -25,7 +25,6 @@ model = dict(
     hard_mask_global_norm=False,
     mask_align='center',
     noc_receives_cse_grad=True,
-    accumulation='sum',
     weights=dict(
         re=dict(start=0.0, end=4.0, fraction=0.5),
         cse=dict(start=0.3, end=1.0, fraction=1.0),

@@ -93,8 +93,6 @@ class PNOC(BaseModel):
             noc update (noc params are in the generator's graph and their
             gradients are only cleared by the noc step); True for parity,
             False for the paper's formulation.
-        accumulation: 'sum' (official CAM scripts: micro-batch losses are
-            not divided by the accumulation count) or 'mean' (mmengine).
         weights: loss-weight schedules, merged over ``DEFAULT_WEIGHTS``
             (a float is a constant).
         loss: classification loss used by every term.
@@ -121,7 +119,6 @@ class PNOC(BaseModel):
                  hard_mask_global_norm: bool = False,
                  mask_align: str = 'center',
                  noc_receives_cse_grad: bool = True,
-                 accumulation: str = 'sum',
                  weights: Optional[dict] = None,
                  ema: Optional[dict] = None,
                  loss: dict = dict(
@@ -135,9 +132,6 @@ class PNOC(BaseModel):
                              '`cse` or `train_noc` is on')
         if train_noc and not cse:
             raise ValueError('train_noc needs cse (the erased class r)')
-        if accumulation not in ('sum', 'mean'):
-            raise ValueError(f'accumulation must be "sum" or "mean", got '
-                             f'"{accumulation}"')
         if noc_interval < 1:
             raise ValueError(f'noc_interval must be >= 1, got {noc_interval}')
         self.generator = MODELS.build(generator)
@@ -156,7 +150,6 @@ class PNOC(BaseModel):
         self.hard_mask_global_norm = hard_mask_global_norm
         self.mask_align = mask_align
         self.noc_receives_cse_grad = noc_receives_cse_grad
-        self.accumulation = accumulation
         self.weights = {
             k: build_weight(v)
             for k, v in merge_options(weights, DEFAULT_WEIGHTS,
@@ -246,13 +239,6 @@ class PNOC(BaseModel):
                            '"generator" and "noc" (see configs/pnoc)')
         return optim_wrapper
 
-    def _scaled(self, loss: torch.Tensor, wrapper: OptimWrapper
-                ) -> torch.Tensor:
-        """Undo mmengine's 1/N loss scaling for 'sum' accumulation."""
-        if self.accumulation == 'sum':
-            return loss * getattr(wrapper, '_accumulative_counts', 1)
-        return loss
-
     def current_weights(self) -> Dict[str, float]:
         step, total = training_progress()
         return {k: w(step, total) for k, w in self.weights.items()}
@@ -303,7 +289,7 @@ class PNOC(BaseModel):
             losses, cams, choice = self.generator_losses(
                 inputs, labels, weights)
             loss, log_vars = self.parse_losses(losses)
-            gen_wrapper.update_params(self._scaled(loss, gen_wrapper))
+            gen_wrapper.update_params(loss)
         self.update_ema(gen_wrapper.should_update())
 
         if self.train_noc and (step + 1) % self.noc_interval == 0:
@@ -314,8 +300,7 @@ class PNOC(BaseModel):
                                   self.mask_align)
                 noc_logits, _ = self.noc(hard, mode='tensor')
                 loss_noc = weights['noc'] * self.loss_cls(noc_logits, labels)
-                noc_wrapper.update_params(
-                    self._scaled(loss_noc, noc_wrapper))
+                noc_wrapper.update_params(loss_noc)
             log_vars['loss_noc'] = loss_noc.detach()
         for name, value in weights.items():
             log_vars[f'w_{name}'] = torch.tensor(value)
