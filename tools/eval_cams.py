@@ -18,10 +18,9 @@ import sys
 from typing import List, Optional, Tuple
 
 from mmwsss.evaluation import CAMIoUMetric
-from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
-from mmwsss.inference.cam_io import CAMFileError, cam_path, load_cam
+from mmwsss.utils.cam_io import CAMFileError, cam_path, load_cam
 from mmwsss.utils.image_jobs import ImageJob, run_jobs
-from mmwsss.utils.io import load_label, sample_id
+from mmwsss.utils.io import load_label, load_rgb, sample_id
 from mmwsss.utils.tool_utils import add_cfg_options
 
 # (img_id, cam file, GT file or None, image file)

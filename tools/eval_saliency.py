@@ -29,12 +29,11 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from mmwsss.evaluation import CAMIoUMetric
-from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
-from mmwsss.inference.cam_io import CAMFileError, cam_path, load_cam
-from mmwsss.inference.saliency import (SaliencyFileError, load_saliency,
-                                       saliency_path)
+from mmwsss.utils.cam_io import CAMFileError, cam_path, load_cam
 from mmwsss.utils.image_jobs import ImageJob, run_jobs
-from mmwsss.utils.io import load_label, sample_id
+from mmwsss.utils.io import load_label, load_rgb, sample_id
+from mmwsss.utils.saliency_io import (SaliencyFileError, load_saliency,
+                                      saliency_path)
 from mmwsss.utils.tool_utils import add_cfg_options
 
 SALIENCY_CLASSES = ('background', 'salient')
