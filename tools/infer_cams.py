@@ -13,8 +13,8 @@ import sys
 from typing import List, Optional
 
 import mmwsss  # noqa: F401  isort:skip
+from mmwsss.apis.tool_utils import infer_maps, inference_arg_parser
 from mmwsss.utils.cam_io import cam_path
-from mmwsss.utils.tool_utils import infer_maps, inference_arg_parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -37,12 +37,12 @@ from typing import List, Optional
 import mmwsss  # noqa: F401  isort:skip
 from mmengine.config import Config
 
+from mmwsss.apis.tool_utils import (infer_maps, inference_arg_parser,
+                                    set_pipeline_option)
 from mmwsss.models.affinity.affinitynet import SAVED_NORMALIZE
 from mmwsss.models.affinity.random_walk import RW_METHODS
 from mmwsss.utils.cam_io import cam_path
 from mmwsss.utils.errors import ConfigError
-from mmwsss.utils.tool_utils import (infer_maps, inference_arg_parser,
-                                     set_pipeline_option)
 
 #: Flags that set ``model.test_cfg.{name}``.
 WALK_FLAGS = ('beta', 'exp_times', 'radius', 'method', 'normalize',

@@ -19,9 +19,9 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
+from mmwsss.apis.image_jobs import (ImageJob, list_ids, load_matching_image,
+                                    run_jobs)
 from mmwsss.inference.saliency import make_pseudo_saliency
-from mmwsss.utils.image_jobs import (ImageJob, list_ids, load_matching_image,
-                                     run_jobs)
 from mmwsss.utils.saliency_io import (SALIENCY_SUFFIX, SaliencyFileError,
                                       load_saliency, saliency_path, save_mask)
 

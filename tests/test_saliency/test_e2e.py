@@ -94,8 +94,8 @@ def test_saliency_maps_are_full_size_grey_pngs(saliency_run, synthetic_root,
     cfg = Config.fromfile(C2AM_H)
     ds = cfg.test_dataloader.dataset
     ds.update(data_root=synthetic_root, ann_file=cfg.data_splits.train_aug)
+    from mmwsss.apis.tool_utils import pending_indices
     from mmwsss.utils.saliency_io import saliency_path
-    from mmwsss.utils.tool_utils import pending_indices
     assert pending_indices(ds.to_dict(),
                            lambda i: saliency_path(sal, i))[0] == []
     import shutil
