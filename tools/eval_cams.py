@@ -17,12 +17,11 @@ import os.path as osp
 import sys
 from typing import List, Optional, Tuple
 
+from mmwsss.apis.image_jobs import ImageJob, run_jobs
+from mmwsss.apis.tool_utils import add_cfg_options
 from mmwsss.evaluation import CAMIoUMetric
-from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
-from mmwsss.inference.cam_io import CAMFileError, cam_path, load_cam
-from mmwsss.utils.image_jobs import ImageJob, run_jobs
-from mmwsss.utils.io import load_label, sample_id
-from mmwsss.utils.tool_utils import add_cfg_options
+from mmwsss.utils.cam_io import CAMFileError, cam_path, load_cam
+from mmwsss.utils.io import load_label, load_rgb, sample_id
 
 # (img_id, cam file, GT file or None, image file)
 Item = Tuple[str, str, Optional[str], str]
@@ -110,7 +109,7 @@ class SampleJob(ImageJob):
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    from mmwsss.utils.tool_utils import build_split_dataset, missing_files
+    from mmwsss.apis.tool_utils import build_split_dataset, missing_files
 
     try:
         cfg, dataset = build_split_dataset(args.config, args.cfg_options,

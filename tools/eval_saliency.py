@@ -28,14 +28,13 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from mmwsss.apis.image_jobs import ImageJob, run_jobs
+from mmwsss.apis.tool_utils import add_cfg_options
 from mmwsss.evaluation import CAMIoUMetric
-from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
-from mmwsss.inference.cam_io import CAMFileError, cam_path, load_cam
-from mmwsss.inference.saliency import (SaliencyFileError, load_saliency,
-                                       saliency_path)
-from mmwsss.utils.image_jobs import ImageJob, run_jobs
-from mmwsss.utils.io import load_label, sample_id
-from mmwsss.utils.tool_utils import add_cfg_options
+from mmwsss.utils.cam_io import CAMFileError, cam_path, load_cam
+from mmwsss.utils.io import load_label, load_rgb, sample_id
+from mmwsss.utils.saliency_io import (SaliencyFileError, load_saliency,
+                                      saliency_path)
 
 SALIENCY_CLASSES = ('background', 'salient')
 # (img_id, saliency file, GT file or None, image file, CAM file or None)
@@ -117,7 +116,7 @@ def build_items(dataset, sal_dir: str, cam_dir: Optional[str]) -> List[Item]:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    from mmwsss.utils.tool_utils import build_split_dataset, missing_files
+    from mmwsss.apis.tool_utils import build_split_dataset, missing_files
 
     try:
         _, dataset = build_split_dataset(args.config, args.cfg_options,

@@ -25,20 +25,19 @@ import sys
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
+from mmwsss.apis.image_jobs import (ImageJob, list_ids, load_matching_image,
+                                    run_jobs)
+from mmwsss.apis.tool_utils import (add_cfg_options, build_split_dataset,
+                                    missing_files)
 from mmwsss.inference.affinity_labels import (DEFAULT_BG_THRESHOLD,
                                               DEFAULT_FG_THRESHOLD,
                                               DEFAULT_GT_PROB,
                                               make_affinity_label)
-from mmwsss.inference.cam_io import (CAM_SUFFIX, CAMFileError, cam_path,
-                                     load_cam)
-from mmwsss.inference.pseudo_masks import (IGNORE_INDEX, palette_over_voc,
-                                           voc_palette)
-from mmwsss.inference.saliency import load_saliency
-from mmwsss.utils.image_jobs import (ImageJob, list_ids, load_matching_image,
-                                     run_jobs)
+from mmwsss.inference.pseudo_masks import IGNORE_INDEX
+from mmwsss.utils.cam_io import CAM_SUFFIX, CAMFileError, cam_path, load_cam
 from mmwsss.utils.io import sample_id, save_indexed_png
-from mmwsss.utils.tool_utils import (add_cfg_options, build_split_dataset,
-                                     missing_files)
+from mmwsss.utils.palette import palette_over_voc, voc_palette
+from mmwsss.utils.saliency_io import load_saliency
 
 # (img_id, image file)
 Item = Tuple[str, str]

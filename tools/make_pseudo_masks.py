@@ -26,15 +26,14 @@ import numpy as np
 from PIL import Image
 
 from mmwsss.apis import make_pseudo_mask
-from mmwsss.inference.cam_io import (CAM_SUFFIX, CAMFileError, cam_path,
-                                     read_cam)
-from mmwsss.inference.pseudo_masks import palette_over_voc, voc_palette
+from mmwsss.apis.image_jobs import (ImageJob, list_ids, load_matching_image,
+                                    run_jobs)
+from mmwsss.apis.tool_utils import (add_cfg_options, build_split_dataset,
+                                    load_config, missing_files, report_error)
+from mmwsss.utils.cam_io import CAM_SUFFIX, CAMFileError, cam_path, read_cam
 from mmwsss.utils.errors import USER_ERRORS
-from mmwsss.utils.image_jobs import (ImageJob, list_ids, load_matching_image,
-                                     run_jobs)
 from mmwsss.utils.io import sample_id, save_indexed_png
-from mmwsss.utils.tool_utils import (add_cfg_options, build_split_dataset,
-                                     load_config, missing_files, report_error)
+from mmwsss.utils.palette import palette_over_voc, voc_palette
 
 # (img_id, image path of a background-only image without CAMs, else None)
 Item = Tuple[str, Optional[str]]

@@ -19,11 +19,11 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from mmwsss.inference.saliency import (SALIENCY_SUFFIX, SaliencyFileError,
-                                       load_saliency, make_pseudo_saliency,
-                                       saliency_path, save_mask)
-from mmwsss.utils.image_jobs import (ImageJob, list_ids, load_matching_image,
-                                     run_jobs)
+from mmwsss.apis.image_jobs import (ImageJob, list_ids, load_matching_image,
+                                    run_jobs)
+from mmwsss.inference.saliency import make_pseudo_saliency
+from mmwsss.utils.saliency_io import (SALIENCY_SUFFIX, SaliencyFileError,
+                                      load_saliency, saliency_path, save_mask)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

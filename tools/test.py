@@ -22,13 +22,13 @@ import mmwsss  # noqa: F401  isort:skip
 import numpy as np
 from mmengine.runner import Runner
 
+from mmwsss.apis.tool_utils import (add_cfg_options, check_checkpoint,
+                                    load_config, load_inference_weights,
+                                    report_error)
 from mmwsss.compat import setup_cpu_distributed, teardown_distributed
 from mmwsss.registry import RUNNERS
 from mmwsss.utils import register_all_modules
 from mmwsss.utils.errors import USER_ERRORS, ConfigError
-from mmwsss.utils.tool_utils import (add_cfg_options, check_checkpoint,
-                                     load_config, load_inference_weights,
-                                     report_error)
 
 
 def parse_args() -> argparse.Namespace:

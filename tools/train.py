@@ -22,13 +22,13 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
+from mmwsss.apis.tool_utils import (add_cfg_options, load_config,
+                                    report_error)
 from mmwsss.compat import setup_cpu_distributed, teardown_distributed
 from mmwsss.engine.optimizers import AMP_COUNTERPARTS
 from mmwsss.registry import RUNNERS
 from mmwsss.utils import register_all_modules
 from mmwsss.utils.errors import USER_ERRORS, ConfigError
-from mmwsss.utils.tool_utils import (add_cfg_options, load_config,
-                                     report_error)
 
 
 def parse_args() -> argparse.Namespace:

@@ -8,7 +8,7 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
-from mmwsss.inference.cam_io import CAM_SUFFIX, CAMFileError, read_cam
+from mmwsss.utils.cam_io import CAM_SUFFIX, CAMFileError, read_cam
 from .cam_overlay import class_name, heatmap_overlay, max_cam
 from .colorize import colorize_label
 from .panels import Tile

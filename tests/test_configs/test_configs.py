@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
-from mmwsss.inference.cam_io import save_cam
+from mmwsss.utils.cam_io import save_cam
 from tests.conftest import REPO
 
 # mmwsss-scope configs; configs/segmentation/ and the saliency-refinement

@@ -5,7 +5,8 @@ import pytest
 import torch
 from mmseg.evaluation import IoUMetric
 
-from mmwsss.evaluation import CAMIoUMetric, cams_to_label
+from mmwsss.evaluation import CAMIoUMetric
+from mmwsss.utils.cam_utils import cams_to_label
 
 CLASSES = ('background', 'cat', 'dog')
 

@@ -8,8 +8,8 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from PIL import Image
 
-from mmwsss.datasets import (COCO14_CLASSES, SYNTHETIC_CLASSES,
-                             SYNTHETIC_PALETTE, COCO14SegDataset)
+from mmwsss.datasets import COCO14_CLASSES, COCO14SegDataset
+from mmwsss.synthetic import SYNTHETIC_CLASSES, SYNTHETIC_PALETTE
 from mmwsss.utils.io import save_indexed_png
 from .conftest import TINY_CONFIG, read_png
 

@@ -15,12 +15,12 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image
 
-from mmwsss.inference.cam_io import cam_path, load_cam, save_cam
 from mmwsss.models.affinity import AffinityNet
 from mmwsss.models.affinity.random_walk import (random_walk,
                                                 rw_to_full_resolution,
                                                 stride4_size)
 from mmwsss.registry import MODELS
+from mmwsss.utils.cam_io import cam_path, load_cam, save_cam
 from tests.conftest import REPO, load_tool
 
 tool = load_tool('infer_rw')

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.datasets import SYNTHETIC_PALETTE
+from mmwsss.synthetic import SYNTHETIC_PALETTE
 from mmwsss.utils import save_rgb_png
 from mmwsss.visualization import (IGNORE_COLOUR, MIN_TILE_HEIGHT,
                                   caption_bar, colorize_label, compose_row,

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmwsss.evaluation import (cams_to_index, cams_to_label,
-                               fg_max_and_index, sweep_thresholds)
+from mmwsss.utils.cam_utils import (cams_to_index, cams_to_label,
+                                    fg_max_and_index, sweep_thresholds)
 
 
 def test_sweep_thresholds_inclusive_without_drift():

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.datasets import (SYNTHETIC_CLASSES, SYNTHETIC_PALETTE,
-                             VOCClsDataset, generate_synthetic_voc)
+from mmwsss.datasets import VOCClsDataset
 from mmwsss.datasets.base import read_mask_values
-from mmwsss.datasets.synthetic import ignore_band
 from mmwsss.datasets.voc import parse_voc_objects
+from mmwsss.synthetic import (SYNTHETIC_CLASSES, SYNTHETIC_PALETTE,
+                              generate_synthetic_voc, ignore_band)
 from tests.conftest import load_tool
 
 PARAMS = dict(num_train=16, num_val=6, image_size=(32, 56), seed=3)

@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image
 
 from mmwsss.utils.io import atomic_write_bytes, save_indexed_png
-from .base import make_palette
+from mmwsss.utils.palette import make_palette
 
 SYNTHETIC_CLASSES = ('background', 'kite', 'boat', 'cup', 'leaf', 'star',
                      'fish')

@@ -5,8 +5,8 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from mmwsss.utils.tool_utils import (build_split_dataset, missing_files,
-                                     select_split)
+from mmwsss.apis.tool_utils import (build_split_dataset, missing_files,
+                                    select_split)
 from tests.conftest import CAM_CONFIG, REPO
 
 
@@ -64,7 +64,7 @@ def test_missing_files_names_the_first_three(tmp_path):
 def test_infer_maps_fails_clearly_before_any_work(tmp_path, capsys):
     """Missing checkpoint, missing config and unknown split: rc 1, one
     error line naming the culprit, nothing written."""
-    from mmwsss.utils.tool_utils import infer_maps, inference_arg_parser
+    from mmwsss.apis.tool_utils import infer_maps, inference_arg_parser
     ckpt = tmp_path / 'c.pth'
     ckpt.write_bytes(b'')
     out = tmp_path / 'out'
@@ -85,8 +85,8 @@ def test_infer_maps_fails_clearly_before_any_work(tmp_path, capsys):
 
 
 def test_retired_rw_cfg_is_refused_naming_the_new_keys(tmp_path):
+    from mmwsss.apis.tool_utils import load_config
     from mmwsss.utils.errors import ConfigError
-    from mmwsss.utils.tool_utils import load_config
     aff = osp.join(REPO, 'configs/affinity/affinitynet_tiny_synthetic.py')
     old = tmp_path / 'old_rw.py'
     old.write_text(f'_base_ = [{aff!r}]\nrw_cfg = dict(beta=10)\n')
@@ -100,8 +100,8 @@ def test_retired_rw_cfg_is_refused_naming_the_new_keys(tmp_path):
 
 
 def test_set_pipeline_option_finds_the_step_by_type():
+    from mmwsss.apis.tool_utils import set_pipeline_option
     from mmwsss.utils.errors import ConfigError
-    from mmwsss.utils.tool_utils import set_pipeline_option
     cfg = Config(dict(test_dataloader=dict(dataset=dict(pipeline=[
         dict(type='LoadImageFromFile'),
         dict(type='mmwsss.LoadCAMs', cam_dir='x')]))))
@@ -115,7 +115,7 @@ def test_set_pipeline_option_finds_the_step_by_type():
 def test_cfg_options_name_the_bad_token(capsys):
     import argparse
 
-    from mmwsss.utils.tool_utils import add_cfg_options
+    from mmwsss.apis.tool_utils import add_cfg_options
     parser = argparse.ArgumentParser(prog='tool')
     add_cfg_options(parser)
     args = parser.parse_args(['--cfg-options', 'a.b=1', 'c=[1,2]'])
@@ -148,8 +148,8 @@ PNOC_CONFIG = osp.join(REPO, 'configs', 'pnoc', 'pnoc_tiny_synthetic.py')
 
 
 def test_changed_train_length_needs_the_scheduler_end():
+    from mmwsss.apis.tool_utils import load_config
     from mmwsss.utils.errors import ConfigError
-    from mmwsss.utils.tool_utils import load_config
     with pytest.raises(ConfigError) as e:
         load_config(CAM_CONFIG, {'train_cfg.max_epochs': 3}, training=True)
     msg = str(e.value)
@@ -170,8 +170,8 @@ def test_changed_train_length_needs_the_scheduler_end():
 
 
 def test_scheduler_end_none_follows_the_train_length():
+    from mmwsss.apis.tool_utils import load_config
     from mmwsss.utils.errors import ConfigError
-    from mmwsss.utils.tool_utils import load_config
     cfg = load_config(PNOC_CONFIG, {
         'train_cfg.max_epochs': 4,
         'param_scheduler.generator.0.end': None,
