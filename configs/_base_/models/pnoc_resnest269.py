@@ -23,7 +23,7 @@ model = dict(
     erase_rule='code',
     soft_mask_global_norm=True,
     hard_mask_global_norm=False,
-    mask_align='center',
+    mask_align='resize',  # the reference's plain resize of the CAM
     noc_receives_cse_grad=True,
     weights=dict(
         re=dict(start=0.0, end=4.0, fraction=0.5),

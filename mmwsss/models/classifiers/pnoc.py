@@ -28,9 +28,9 @@ from mmengine.model import (BaseModel, ExponentialMovingAverage,
                             is_model_wrapper)
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
-from mmwsss.models.utils import (build_weight, hard_erase, merge_features,
-                                 sample_one_positive, soft_erase,
-                                 tile_features, training_progress)
+from mmwsss.models.utils import (build_weight, check_align, hard_erase,
+                                 merge_features, sample_one_positive,
+                                 soft_erase, tile_features, training_progress)
 from mmwsss.models.utils.weights import load_model_checkpoint
 from mmwsss.registry import MODELS
 from mmwsss.utils.options import merge_options
@@ -86,9 +86,10 @@ class PNOC(BaseModel):
         soft_mask_global_norm: one max over the batch for the soft mask
             (official) instead of per sample.
         hard_mask_global_norm: same for the hard mask (official: per sample).
-        mask_align: CAM-to-pixel alignment of the erasing masks, 'center'
-            (official) or 'corner' (see ``upsample_to``; matters on small
-            images).
+        mask_align: where CAM cells land on the pixels of the erasing
+            masks, one of ``ALIGNMENTS`` (mmwsss.models.utils.tta):
+            'resize' (official: a plain resize), 'center' or 'corner'
+            (matters on small images).
         noc_receives_cse_grad: the official loop leaks λ_cse·∇CSE into the
             noc update (noc params are in the generator's graph and their
             gradients are only cleared by the noc step); True for parity,
@@ -117,7 +118,7 @@ class PNOC(BaseModel):
                  erase_rule: str = 'code',
                  soft_mask_global_norm: bool = True,
                  hard_mask_global_norm: bool = False,
-                 mask_align: str = 'center',
+                 mask_align: str = 'resize',
                  noc_receives_cse_grad: bool = True,
                  weights: Optional[dict] = None,
                  ema: Optional[dict] = None,
@@ -148,7 +149,7 @@ class PNOC(BaseModel):
         self.erase_rule = erase_rule
         self.soft_mask_global_norm = soft_mask_global_norm
         self.hard_mask_global_norm = hard_mask_global_norm
-        self.mask_align = mask_align
+        self.mask_align = check_align(mask_align, 'model.mask_align')
         self.noc_receives_cse_grad = noc_receives_cse_grad
         self.weights = {
             k: build_weight(v)
