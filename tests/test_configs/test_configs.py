@@ -43,6 +43,10 @@ def test_config_builds(path, tmp_path):
     model.init_weights()  # no file is read: every weight path is None
     if hasattr(model, 'generator'):
         model = model.generator
+    if 'coarse_align' in getattr(model, 'test_cfg', {}):
+        # the reference's geometry (ResNeSt) or 'corner' throughout (tiny)
+        pair = (model.test_cfg['align'], model.test_cfg['coarse_align'])
+        assert pair in (('center', 'resize'), ('corner', 'corner')), pair
     # class-agnostic models (C²AM) have no num_classes
     num_classes = getattr(model, 'num_classes', None)
     if num_classes is not None:
