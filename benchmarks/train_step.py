@@ -217,7 +217,8 @@ def main() -> None:
     init_default_scope('mmwsss')
     if 'generator' in cfg.model:
         cfg.model.generator.pretrained = None
-        cfg.model.noc_checkpoint = None
+        for key in ('noc_checkpoint', 'oc_checkpoint'):
+            cfg.model.pop(key, None)
         if args.reference_settings:
             cfg.model.mask_align = 'resize'
     else:

@@ -2,7 +2,8 @@
 # the slim ResNet-18 of configs/cam/cam_tiny_synthetic.py; with no ImageNet
 # weights here, the vanilla demo checkpoint plays both roles: backbone
 # initialisation of the generator (`generator.pretrained` takes the backbone
-# tensors of any checkpoint) and the noc (`noc_checkpoint`).
+# tensors of any checkpoint) and the noc (`noc_checkpoint`). It is written
+# by the demo's vanilla run (configs/cam/cam_tiny_synthetic.py).
 _base_ = [
     '../_base_/models/cam_tiny.py',
     '../_base_/models/separate_ddp.py',

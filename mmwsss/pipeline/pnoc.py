@@ -189,7 +189,11 @@ class PNOCPipeline:
     def build_pnoc(self) -> List[Command]:
         st = self.stage_cfg('pnoc')
         vanilla = self.checkpoint(self.path('vanilla'))
-        extra = {'model.noc_checkpoint': vanilla}
+        model = Config.fromfile(osp.join(self.root, st['config'])).model
+        # the vanilla run initialises the second classifier: `noc` (P-NOC)
+        # or `oc` (OC-CSE, P-OC); Puzzle-CAM has none
+        extra = {f'model.{key}_checkpoint': vanilla
+                 for key in ('noc', 'oc') if model.get(key)}
         if st.get('generator_from_vanilla', False):
             extra['model.generator.pretrained'] = vanilla
         extra.update(st.get('options') or {})

@@ -191,3 +191,26 @@ def test_walk_settings_reach_model_test_cfg(tmp_path):
             'model.test_cfg.image_size=96'} <= set(opts)
     assert cmd[cmd.index('--work-dir') + 1] == str(affinity / 'infer')
     assert not any('test_cfg' in o for o in argv(None))
+
+
+@pytest.mark.parametrize('config,key', [
+    ('pnoc_tiny_synthetic', 'model.noc_checkpoint'),
+    ('poc_tiny_synthetic', 'model.oc_checkpoint'),
+    ('puzzle_tiny_synthetic', None)])
+def test_vanilla_checkpoint_goes_to_the_second_classifier_key(
+        tmp_path, config, key):
+    """The pnoc stage hands the vanilla checkpoint to the key of the
+    config's second classifier: noc (P-NOC), oc (OC-CSE, P-OC), none
+    (Puzzle-CAM)."""
+    vanilla = tmp_path / 'vanilla'
+    vanilla.mkdir()
+    ckpt = str(vanilla / 'epoch_20.pth')
+    (vanilla / 'last_checkpoint').write_text(ckpt)
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'pipelines',
+                                   'pnoc_synthetic.py'))
+    cfg.stages.pnoc.config = f'configs/pnoc/{config}.py'
+    pipe = PNOCPipeline(cfg, REPO, str(tmp_path), python='python')
+    argv = {s.name: s for s in pipe.stages()}['pnoc'].build()[0].resolve()
+    opts = argv[argv.index('--cfg-options') + 1:]
+    given = [o for o in opts if o.split('=')[0].endswith('oc_checkpoint')]
+    assert given == ([f'{key}={ckpt}'] if key else [])
