@@ -7,13 +7,12 @@ from .coco_seg import COCO14SegDataset
 from .custom import ListClsDataset
 from .cycling import CyclingLoader
 from .ood import OoDDataset
-from .synthetic import (SYNTHETIC_CLASSES, SYNTHETIC_PALETTE,
-                        generate_synthetic_voc)
+from .synthetic import SYNTHETIC_CLASSES, generate_synthetic_voc
 from .voc import VOC_CLASSES, VOC_PALETTE, VOCClsDataset
 
 __all__ = [
     'WSSSDataset', 'VOCClsDataset', 'COCO14ClsDataset', 'COCO14SegDataset',
     'ListClsDataset', 'OoDDataset', 'CyclingLoader', 'make_palette',
     'VOC_CLASSES', 'VOC_PALETTE', 'COCO14_CLASSES', 'COCO14_PALETTE',
-    'SYNTHETIC_CLASSES', 'SYNTHETIC_PALETTE', 'generate_synthetic_voc'
+    'SYNTHETIC_CLASSES', 'generate_synthetic_voc'
 ]

@@ -9,7 +9,7 @@ from mmengine.registry import DefaultScope
 from PIL import Image
 
 from mmwsss.datasets import (COCO14_CLASSES, SYNTHETIC_CLASSES,
-                             SYNTHETIC_PALETTE, COCO14SegDataset)
+                             COCO14SegDataset, make_palette)
 from mmwsss.utils.io import save_indexed_png
 from .conftest import TINY_CONFIG, read_png
 
@@ -75,7 +75,8 @@ def test_stock_pascal_voc_dataset_refuses_other_classes(synthetic_root):
                                   seg_map_path='SegmentationClass'),
                  metainfo=dict(classes=SYNTHETIC_CLASSES,
                                palette=[list(c)
-                                        for c in SYNTHETIC_PALETTE])))
+                                        for c in make_palette(
+                                            len(SYNTHETIC_CLASSES))])))
 
 
 @pytest.fixture
