@@ -110,8 +110,8 @@ def add_crf_options(parser: argparse.ArgumentParser,
         help='refine with a dense CRF (default: %(default)s)')
     group.add_argument(
         '--crf-preset', type=_crf_preset_name, default=own['preset'],
-        metavar='PRESET', help='DenseCRF preset: crf_label, crf_softmax or deeplab_v2 '
-        '(default: %(default)s)')
+        metavar='PRESET', help='DenseCRF preset: crf_label, crf_softmax or '
+        'deeplab_v2 (default: %(default)s)')
     group.add_argument(
         '--crf-iterations', type=_crf_iterations, default=own['iterations'],
         metavar='N', help='mean-field iterations (default: the preset\'s, 10)')
