@@ -195,7 +195,7 @@ def main() -> None:
                         help='--loop both: alternating runs of each loop')
     parser.add_argument('--reference-settings', action='store_true',
                         help='P-NOC at the reference\'s erasing settings '
-                        '(mask_align center, the config\'s other values '
+                        '(mask_align resize, the config\'s other values '
                         'checked): what the reference loop implements, so '
                         'both loops do the same work (set by --loop both '
                         'and --loop reference)')
@@ -217,9 +217,10 @@ def main() -> None:
     init_default_scope('mmwsss')
     if 'generator' in cfg.model:
         cfg.model.generator.pretrained = None
-        cfg.model.noc_checkpoint = None
+        for key in ('noc_checkpoint', 'oc_checkpoint'):
+            cfg.model.pop(key, None)
         if args.reference_settings:
-            cfg.model.mask_align = 'center'
+            cfg.model.mask_align = 'resize'
     else:
         cfg.model.pretrained = None
     cfg.model.data_preprocessor['size'] = (args.crop, args.crop)
@@ -254,7 +255,7 @@ def main() -> None:
         reference = dict(puzzle=True, cse=True, noc_interval=1,
                          noc_threshold=0.2, erase_rule='code',
                          soft_mask_global_norm=True,
-                         hard_mask_global_norm=False, mask_align='center',
+                         hard_mask_global_norm=False, mask_align='resize',
                          noc_receives_cse_grad=True)
         differ = {k: getattr(model, k) for k, v in reference.items()
                   if getattr(model, k) != v}

@@ -43,7 +43,6 @@ from mmwsss.utils.palette import make_palette
 
 SYNTHETIC_CLASSES = ('background', 'kite', 'boat', 'cup', 'leaf', 'star',
                      'fish')
-SYNTHETIC_PALETTE = make_palette(len(SYNTHETIC_CLASSES))
 GENERATOR = 'mmwsss.synthetic_voc'
 GENERATOR_VERSION = 1
 IGNORE_INDEX = 255

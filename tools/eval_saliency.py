@@ -29,7 +29,8 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from mmwsss.apis.image_jobs import ImageJob, run_jobs
-from mmwsss.apis.tool_utils import add_cfg_options
+from mmwsss.apis.tool_utils import (add_cfg_options, add_crf_options,
+                                    crf_from_args)
 from mmwsss.evaluation import CAMIoUMetric
 from mmwsss.utils.cam_io import CAMFileError, cam_path, load_cam
 from mmwsss.utils.io import load_label, load_rgb, sample_id
@@ -54,10 +55,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--thresholds', type=float, nargs='+',
                         help='binary saliency thresholds to sweep '
                         '(default 0.05, 0.10, ..., 0.95)')
-    parser.add_argument('--crf', action='store_true',
-                        help='dense CRF on every prediction (slow)')
-    parser.add_argument('--crf-preset', default='crf_label')
-    parser.add_argument('--crf-gt-prob', type=float, default=0.7)
+    add_crf_options(parser)
     parser.add_argument('--curve-out', help='JSON file for the binary '
                         'saliency mIoU curve')
     parser.add_argument('--workers', type=int, default=1,
@@ -124,7 +122,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (FileNotFoundError, KeyError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    crf = dict(preset=args.crf_preset) if args.crf else None
+    crf = crf_from_args(args)
     try:
         binary = CAMIoUMetric(
             num_classes=2, thresholds=args.thresholds, crf=crf,

@@ -107,12 +107,6 @@ def read_label(path: str) -> np.ndarray:
         return np.asarray(img).astype(np.int64)
 
 
-def label_classes(label: np.ndarray, class_names: Sequence[str]) -> str:
-    """Names of the foreground classes of a label map, ', '-joined."""
-    keys = [int(k) for k in np.unique(label) if 0 < k < 255]
-    return ', '.join(class_name(class_names, k) for k in keys)
-
-
 def cam_tile(image: np.ndarray, path: str, caption: str,
              class_names: Sequence[str]) -> Tile:
     """(caption naming the classes, heat-map overlay of the CAM file's

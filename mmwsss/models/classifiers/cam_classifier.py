@@ -9,8 +9,9 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmwsss.models.utils import (build_resize, multi_scale_flip_forward,
-                                 normalize_cam, strided_size)
+from mmwsss.models.utils import (build_resize, check_align,
+                                 multi_scale_flip_forward, normalize_cam,
+                                 strided_size)
 from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
 from mmwsss.utils.options import merge_options
@@ -19,13 +20,15 @@ DEFAULT_TEST_CFG = dict(
     scales=(1.0, 0.5, 1.5, 2.0),  # TTA scales of the reference
     flip=True,
     stride=16,  # output stride of the backbone features
-    align='center',  # CAM-to-pixel alignment (upsample_to): reference
+    align='center',  # where CAM cells land on the pixels (ALIGNMENTS):
+    # the reference's full-resolution CAMs
     # how each TTA scale is made: 'pil' (the reference: PIL bicubic on the
     # 8-bit image) or 'tensor' (bicubic on the normalised float tensor)
     resize='pil',
     # also keep the CAMs on the stride-4 grid, resampled from each scale's
     # maps (the reference's `cam`, the random walk's input); None: skip
     coarse_stride=4,
+    coarse_align='resize',  # the same on that grid: the reference's `cam`
     keys='gt',  # 'gt': CAMs for the labelled classes; 'pred': predicted
     pred_threshold=0.5,  # sigmoid score for 'pred' (and unlabelled data)
 )
@@ -87,6 +90,8 @@ class CAMClassifier(BaseModel):
         self.frozen_modules = tuple(frozen_modules)
         self.test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
                                       'CAMClassifier test_cfg')
+        for key in ('align', 'coarse_align'):
+            check_align(self.test_cfg[key], f'test_cfg.{key}')
         # (mean, std) for the 'pil' TTA resize when the classifier is part
         # of a larger model that owns the data preprocessor (P-NOC)
         self._tta_norm: Optional[Tuple[list, list]] = None
@@ -222,7 +227,8 @@ class CAMClassifier(BaseModel):
         out = multi_scale_flip_forward(
             forward, inputs, scales=cfg['scales'], flip=cfg['flip'],
             stride=cfg['stride'], align=cfg['align'],
-            resize=self.tta_resize(), out_stride=cfg['coarse_stride'])
+            resize=self.tta_resize(), out_stride=cfg['coarse_stride'],
+            coarse_align=cfg['coarse_align'])
         cams, coarse = out if cfg['coarse_stride'] else (out, None)
         logits = record.get('logits')
         if logits is None:  # no scale 1.0 among the TTA scales

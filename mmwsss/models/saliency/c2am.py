@@ -27,8 +27,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 
-from mmwsss.models.utils import (label_smoothing, multi_scale_flip_forward,
-                                 normalize_cam)
+from mmwsss.models.utils import (check_align, label_smoothing,
+                                 multi_scale_flip_forward, normalize_cam)
 from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
 from mmwsss.utils.options import merge_options
@@ -38,7 +38,7 @@ DEFAULT_TEST_CFG = dict(
     scales=(1.0, 0.5, 1.5, 2.0),  # TTA scales of the reference
     flip=True,
     stride=16,  # output stride of the features
-    align='center',  # map-to-pixel alignment (see upsample_to)
+    align='center',  # where map cells land on the pixels (ALIGNMENTS)
     # 'relu': sum of ReLU(z) over the passes, max-normalised (reference);
     # 'sigmoid': mean of σ(z) over the passes (the reference's unused
     # --activation sigmoid branch): calibrated, not max-normalised
@@ -157,6 +157,7 @@ class C2AM(BaseModel):
         self.pretrained = pretrained
         self.test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
                                       'C2AM test_cfg')
+        check_align(self.test_cfg['align'], 'test_cfg.align')
         if self.test_cfg['polarity'] is None:
             self.test_cfg['polarity'] = 'keep' if hint else 'auto'
         if self.test_cfg['polarity'] not in POLARITIES:
