@@ -16,7 +16,8 @@
 # the checkpoint with the best CAM mIoU against the GT of VOC train, which
 # is label leakage; here no ground truth of the training set is used.
 _base_ = [
-    '../_base_/models/resnet50_irn.py',
+    '../_base_/models/cam_r50_irn.py',
+    '../_base_/models/woods.py',
     '../_base_/datasets/voc12_ood.py',
     '../_base_/schedules/irn_5e.py',
     '../_base_/default_runtime.py',
@@ -27,27 +28,11 @@ _base_ = [
 # when the file is missing.
 stage0_checkpoint = 'work_dirs/cam_r50_irn_voc/epoch_5.pth'
 model = dict(
-    type='WOoD',
-    data_preprocessor=_base_.irn_preprocessor,
-    backbone=_base_.irn_backbone,
-    num_classes=20,
-    in_channels=_base_.irn_channels,
-    pretrained=None,  # every weight comes from init_checkpoint
+    _base_.woods_model,
     init_checkpoint=stage0_checkpoint,
-    # the reference's optimizer holds stage 3, stage 4 and the head only
-    frozen_modules=('backbone.conv1', 'backbone.bn1', 'backbone.layer1',
-                    'backbone.layer2'),
-    num_clusters=50,
-    loss=dict(type='MultiLabelSoftMarginLoss'),
-    metric_loss=dict(
-        type='WOoDMetricLoss', push_fraction=0.2, loss_weight=0.007),
     # exclude_classes=(4, ): the official code's unexplained exemption of
     # 'bottle' (kept for parity; () gives the plain loss)
-    ood_loss=dict(
-        type='OoDClassificationLoss', exclude_classes=(4, ),
-        loss_weight=0.25),
-    climb_step=0.07,
-    test_cfg=_base_.irn_test_cfg)
+    ood_loss=dict(_base_.woods_model.ood_loss, exclude_classes=(4, )))
 train_dataloader = dict(batch_size=16)
 custom_hooks = [
     dict(type='OoDBatchHook', ood_dataloader=_base_.ood_dataloader),

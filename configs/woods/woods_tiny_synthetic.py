@@ -10,6 +10,7 @@
 # `custom_hooks.1.centres_file=FILE` from tools/woods_centres.py).
 _base_ = [
     '../_base_/models/cam_tiny.py',
+    '../_base_/models/woods.py',
     '../_base_/datasets/synthetic_ood.py',
     '../_base_/schedules/cam_15e.py',
     '../_base_/default_runtime.py',
@@ -19,21 +20,12 @@ _base_ = [
 # its path (model.init_checkpoint=...).
 vanilla_checkpoint = 'work_dirs/demo/vanilla/epoch_20.pth'
 model = dict(
-    type='WOoD',
+    _base_.woods_model,
     data_preprocessor=_base_.tiny_preprocessor,
-    backbone=dict(_base_.tiny_backbone, norm_eval=True),
+    backbone=dict(_base_.tiny_backbone, norm_eval=True),  # fixed BN
     num_classes=6,
     in_channels=_base_.tiny_in_channels,
-    pretrained=None,
     init_checkpoint=vanilla_checkpoint,
-    frozen_modules=('backbone.conv1', 'backbone.bn1', 'backbone.layer1',
-                    'backbone.layer2'),
-    num_clusters=50,
-    loss=dict(type='MultiLabelSoftMarginLoss'),
-    metric_loss=dict(
-        type='WOoDMetricLoss', push_fraction=0.2, loss_weight=0.007),
-    ood_loss=dict(type='OoDClassificationLoss', loss_weight=0.25),
-    climb_step=0.07,
     test_cfg=_base_.tiny_test_cfg)
 max_epochs = 5
 # stage 0's optimizer (configs/cam/cam_tiny_synthetic.py)

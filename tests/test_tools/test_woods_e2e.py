@@ -2,8 +2,6 @@
 with OoD images (centres computed in-process, every loss term logged),
 the centres in the checkpoints and on resume, CAM inference with the W-OoD
 checkpoint (CAM and W-OoD configs alike)."""
-import glob
-import json
 import os
 import os.path as osp
 import shutil
@@ -15,7 +13,7 @@ import torch
 from mmwsss.datasets.synthetic import generate_synthetic_voc
 from mmwsss.inference import load_centres
 from mmwsss.inference.cam_io import load_cam
-from tests.conftest import REPO, data_opts, run_tool
+from tests.conftest import REPO, data_opts, logged_scalars, run_tool
 
 WOODS = osp.join(REPO, 'configs', 'woods', 'woods_tiny_synthetic.py')
 CAM = osp.join(REPO, 'configs', 'cam', 'cam_tiny_synthetic.py')
@@ -48,18 +46,6 @@ def woods_opts(root, ckpt, epochs, *extra):
         'model.test_cfg.scales=[1.0,0.5]', *extra)
 
 
-def scalars(work):
-    """Per-iteration logged scalars {iter: record} of a run."""
-    records = {}
-    for path in glob.glob(osp.join(work, '*', 'vis_data', 'scalars.json')):
-        with open(path) as f:
-            for line in f:
-                rec = json.loads(line)
-                if 'loss_cls' in rec:
-                    records[rec['iter']] = rec
-    return records
-
-
 def centres_of(ckpt):
     state = torch.load(ckpt, map_location='cpu',
                        weights_only=False)['state_dict']
@@ -79,7 +65,7 @@ def test_woods_fine_tunes_with_every_term(woods_run, vanilla_run):
     work, out = woods_run
     assert 'WOoDCentresHook: computed 6 class and 3 OoD centres' in out
     assert f'loaded {vanilla_run[1]} into WOoD' in out
-    recs = scalars(work)
+    recs = logged_scalars(work, 'loss_cls')
     assert len(recs) == 12  # 2 epochs of 6 iterations
     for rec in recs.values():
         for key in ('loss', 'loss_cls', 'loss_metric', 'loss_ood',

@@ -97,7 +97,8 @@ class WOoD(CAMClassifier):
         self.register_buffer('class_centres',
                              torch.zeros(self.num_classes, dim))
         self.register_buffer('ood_centres', torch.zeros(num_clusters, dim))
-        self.register_buffer('centres_ready', torch.zeros((), dtype=torch.bool))
+        self.register_buffer('centres_ready',
+                             torch.zeros((), dtype=torch.bool))
 
     # ---------------------------------------------------------------- set-up
     def init_weights(self) -> None:
