@@ -18,6 +18,7 @@
 _base_ = [
     '../_base_/models/cam_r50_irn.py',
     '../_base_/models/woods.py',
+    '../_base_/models/separate_ddp.py',
     '../_base_/datasets/voc12_ood.py',
     '../_base_/schedules/irn_5e.py',
     '../_base_/default_runtime.py',
@@ -37,12 +38,8 @@ train_dataloader = dict(batch_size=16)
 custom_hooks = [
     dict(type='OoDBatchHook', ood_dataloader=_base_.ood_dataloader),
     dict(type='WOoDCentresHook', centres_file=None, ood_long_side=500),
-    # DDP: MMSeparateDistributedDataParallel runs the model's train_step
-    # (the OoD batch); this hook keeps its checkpoints loadable
+    # separate_ddp.py's: under DDP the model's own train_step runs (it
+    # takes the OoD batch) and the checkpoints stay loadable
     dict(type='StripSubmoduleWrapperHook'),
 ]
-model_wrapper_cfg = dict(
-    type='MMSeparateDistributedDataParallel',
-    broadcast_buffers=False,
-    find_unused_parameters=False)
 default_hooks = dict(checkpoint=dict(max_keep_ckpts=1, save_last=True))

@@ -11,6 +11,7 @@
 _base_ = [
     '../_base_/models/cam_tiny.py',
     '../_base_/models/woods.py',
+    '../_base_/models/separate_ddp.py',
     '../_base_/datasets/synthetic_ood.py',
     '../_base_/schedules/cam_15e.py',
     '../_base_/default_runtime.py',
@@ -35,6 +36,9 @@ train_cfg = dict(max_epochs=max_epochs)
 custom_hooks = [
     dict(type='OoDBatchHook', ood_dataloader=_base_.ood_dataloader),
     dict(type='WOoDCentresHook', centres_file=None),
+    # separate_ddp.py's: under DDP the model's own train_step runs (it
+    # takes the OoD batch) and the checkpoints stay loadable
+    dict(type='StripSubmoduleWrapperHook'),
 ]
 default_hooks = dict(
     logger=dict(interval=10),

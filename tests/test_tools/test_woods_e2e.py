@@ -1,10 +1,12 @@
 """W-OoD through the tools: fine-tuning the vanilla run on generated data
 with OoD images (centres computed in-process, every loss term logged),
 the centres in the checkpoints and on resume, CAM inference with the W-OoD
-checkpoint (CAM and W-OoD configs alike)."""
+checkpoint (CAM and W-OoD configs alike), 2-process CPU DDP training."""
 import os
 import os.path as osp
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -120,3 +122,26 @@ def test_infer_cams_with_the_woods_checkpoint(woods_run, ood_root, tmp_path):
         cb, kb = load_cam(osp.join(out_b, name))
         np.testing.assert_array_equal(ka, kb)
         np.testing.assert_array_equal(ca, cb)
+
+
+def test_dist_train_two_cpu_processes(vanilla_run, ood_root, tmp_path):
+    """Under DDP each network is wrapped on its own and the model's
+    train_step still receives the OoD batch; the checkpoint keys are
+    plain and hold the centres."""
+    work = str(tmp_path / 'ddp')
+    env = dict(os.environ, PYTHON=sys.executable, PORT='29541',
+               PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    proc = subprocess.run(
+        ['bash', 'tools/dist_train.sh', WOODS, '2', '--work-dir', work,
+         *woods_opts(ood_root, vanilla_run[1], 1)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert 'Distributed launcher: pytorch' in out
+    recs = logged_scalars(work, 'loss_cls')
+    assert len(recs) == 3  # 24 images, 2 processes x batch 4
+    assert all(rec['loss_ood'] > 0 for rec in recs.values())
+    state = torch.load(osp.join(work, 'epoch_1.pth'), map_location='cpu',
+                       weights_only=False)['state_dict']
+    assert not [k for k in state if '.module.' in k]
+    assert bool(state['centres_ready'])

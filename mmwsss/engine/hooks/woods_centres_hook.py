@@ -3,6 +3,7 @@ before training, from a side file or computed in-process."""
 import os.path as osp
 from typing import Optional
 
+import torch.nn as nn
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
@@ -69,7 +70,8 @@ class WOoDCentresHook(Hook):
         self.save_to = save_to
 
     @staticmethod
-    def _model(runner):
+    def _model(runner) -> nn.Module:
+        """The W-OoD model inside the runner's (DDP) wrapper."""
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         if not hasattr(model, 'set_centres'):

@@ -190,7 +190,9 @@ class WOoD(CAMClassifier):
                     f"W-OoD needs an OoD batch in data['{self.ood_key}']: "
                     "add dict(type='OoDBatchHook', ood_dataloader=...) to "
                     'custom_hooks (see configs/woods/) or set '
-                    'model.ood_loss.loss_weight=0')
+                    'model.ood_loss.loss_weight=0; under DDP set '
+                    "model_wrapper_cfg=dict(type='MMSeparateDistributed"
+                    "DataParallel'), which runs the model's train_step")
             if ood_inputs.shape[1:] != inputs.shape[1:]:
                 raise ConfigError(
                     f'W-OoD: OoD inputs {tuple(ood_inputs.shape[1:])} and '
