@@ -38,6 +38,7 @@ import time
 from typing import Dict, List, Optional
 
 import mmwsss  # noqa: F401  isort:skip
+from mmwsss.datasets.synthetic import add_demo_set_arguments, demo_set_argv
 from mmwsss.pipeline.runner import (Command, PipelineError, Stage,
                                     StageRunner)
 from mmwsss.utils import atomic_path
@@ -177,15 +178,9 @@ def results_table(work: str, split: str) -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description='mmwsss W-OoD demo')
     parser.add_argument('--work-dir', default='work_dirs/demo_woods')
-    parser.add_argument('--data-root', default='data/synthetic')
-    parser.add_argument('--num-train', type=int, default=240)
-    parser.add_argument('--num-val', type=int, default=60)
+    add_demo_set_arguments(parser)
     parser.add_argument('--num-ood', type=int, default=200,
                         help='OoD images (default 200; K-means needs >= 50)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the synthetic set')
-    parser.add_argument('--min-size', type=int, default=64)
-    parser.add_argument('--max-size', type=int, default=96)
     parser.add_argument('--fresh', action='store_true',
                         help='delete the work dir first')
     args = parser.parse_args(argv)
@@ -199,10 +194,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     runner = StageRunner(ROOT, work)
     generate = Stage('data', 'synthetic set with OoD images', lambda: [
         Command([sys.executable, 'tools/generate_synthetic.py',
-                 args.data_root, '--num-train', str(args.num_train),
-                 '--num-val', str(args.num_val), '--seed', str(args.seed),
-                 '--min-size', str(args.min_size), '--max-size',
-                 str(args.max_size), '--num-ood', str(args.num_ood)])])
+                 *demo_set_argv(args), '--num-ood', str(args.num_ood)])])
     try:
         runner.run_stage(generate)  # always: it returns at once when done
         runner.run(WOoDDemo(args).stages())
