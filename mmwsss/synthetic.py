@@ -26,6 +26,7 @@ the streams (seed, OoD index, 1), disjoint from the in-distribution ones
 (seed, index) (numpy pads a seed sequence with zeros, so (seed, index) is
 (seed, index, 0)): adding OoD images changes no in-distribution byte.
 """
+import argparse
 import io
 import json
 import os
@@ -559,3 +560,25 @@ def generate_synthetic_voc(out_dir: str,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return dict(summary, out_dir=out_dir, generated=True)
+
+
+def add_demo_set_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose the demos' synthetic set (``tools/demo.py``,
+    ``tools/demo_woods.py``); the defaults are the README's demo set."""
+    parser.add_argument('--data-root', default='data/synthetic')
+    parser.add_argument('--num-train', type=int, default=240)
+    parser.add_argument('--num-val', type=int, default=60)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the synthetic set')
+    parser.add_argument('--min-size', type=int, default=64,
+                        help='smallest image side of the synthetic set')
+    parser.add_argument('--max-size', type=int, default=96,
+                        help='largest image side of the synthetic set')
+
+
+def demo_set_argv(args: argparse.Namespace) -> List[str]:
+    """``tools/generate_synthetic.py`` arguments for the set chosen by
+    :func:`add_demo_set_arguments`."""
+    return [args.data_root, '--num-train', str(args.num_train), '--num-val',
+            str(args.num_val), '--seed', str(args.seed), '--min-size',
+            str(args.min_size), '--max-size', str(args.max_size)]

@@ -113,6 +113,22 @@ def run_tool(args: list, **kwargs) -> str:
     return proc.stdout + proc.stderr
 
 
+def logged_scalars(work: str, key: str) -> dict:
+    """``{iter: record}`` of the per-iteration scalars a run in ``work``
+    logged (``vis_data/scalars.json``), from the records that hold ``key``
+    (training iterations)."""
+    import glob
+    import json
+    records = {}
+    for path in glob.glob(osp.join(work, '*', 'vis_data', 'scalars.json')):
+        with open(path) as f:
+            for line in f:
+                rec = json.loads(line)
+                if key in rec:
+                    records[rec['iter']] = rec
+    return records
+
+
 @pytest.fixture(scope='session')
 def vanilla_run(synthetic_root, tmp_path_factory):
     """(work dir, checkpoint) of a 1-epoch vanilla CAM run."""

@@ -12,9 +12,10 @@ other):
 4. ``datasets``: data sets and transforms;
 5. ``models``: networks and losses;
 6. ``evaluation``: metrics and map writers;
-7. ``engine``: hooks, optimizer constructors, runners;
-8. ``inference``: offline per-image steps (pseudo-masks, affinity labels,
-   pseudo-saliency, features);
+7. ``inference``: offline per-image steps (pseudo-masks, affinity labels,
+   pseudo-saliency, classifier features and W-OoD centres);
+8. ``engine``: hooks (e.g. the W-OoD centres hook, which computes centres
+   with ``inference``), optimizer constructors, runners;
 9. ``pipeline``: the stage runner of the end-to-end pipelines (it drives the
    tools as subprocesses; its results layout is what the report reads);
 10. ``visualization``: panels, CAM overlays, the report;
@@ -51,8 +52,8 @@ LAYERS: Tuple[Tuple[str, ...], ...] = (
     ('datasets', ),
     ('models', ),
     ('evaluation', ),
-    ('engine', ),
     ('inference', ),
+    ('engine', ),
     ('pipeline', ),
     ('visualization', ),
     ('apis', 'synthetic'),

@@ -38,6 +38,7 @@ import time
 from typing import List
 
 import mmwsss  # noqa: F401  isort:skip
+from mmwsss.synthetic import add_demo_set_arguments, demo_set_argv
 from mmwsss.pipeline.results import load_metrics, results_table
 from mmwsss.utils import atomic_path
 
@@ -77,15 +78,7 @@ def predict_train(py: str, work: str, data_root: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description='mmwsss demo')
     parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--data-root', default='data/synthetic')
-    parser.add_argument('--num-train', type=int, default=240)
-    parser.add_argument('--num-val', type=int, default=60)
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the synthetic set')
-    parser.add_argument('--min-size', type=int, default=64,
-                        help='smallest image side of the synthetic set')
-    parser.add_argument('--max-size', type=int, default=96,
-                        help='largest image side of the synthetic set')
+    add_demo_set_arguments(parser)
     parser.add_argument('--fresh', action='store_true',
                         help='delete the work dir first')
     args = parser.parse_args()
@@ -97,10 +90,7 @@ def main() -> None:
     # on a busy 2-core machine competing OpenMP threads cost 5-20x.
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     start = time.time()
-    run([py, 'tools/generate_synthetic.py', args.data_root, '--num-train',
-         str(args.num_train), '--num-val', str(args.num_val), '--seed',
-         str(args.seed), '--min-size', str(args.min_size), '--max-size',
-         str(args.max_size)])
+    run([py, 'tools/generate_synthetic.py', *demo_set_argv(args)])
     run([py, 'tools/run_pipeline.py', PIPELINE, '--data-root',
          args.data_root, '--work-dir', work])
     run([py, 'tools/visualize_cams.py', 'configs/cam/cam_tiny_synthetic.py',

@@ -11,6 +11,7 @@ from mmengine.config import Config, DictAction
 
 from mmwsss.utils.errors import USER_ERRORS, ConfigError
 from mmwsss.utils.io import sample_id
+from mmwsss.utils.options import select_split
 
 #: Train-loop length keys, by the unit of a scheduler's ``by_epoch``.
 LENGTH_KEYS = {True: 'max_epochs', False: 'max_iters'}
@@ -262,29 +263,6 @@ def fit_schedulers(cfg: Config, original: Dict[str, Any],
             f'{original[unit]} and the loss-weight ramps at {length[unit]}; '
             f'also set --cfg-options {fixes} (or end=None in the config to '
             'follow the train length)')
-
-
-def select_split(cfg: Config, split: Optional[str],
-                 loader_key: str = 'test_dataloader') -> None:
-    """Point ``cfg[loader_key]`` at split ``split`` of ``cfg.data_splits``.
-
-    Configs declare their named splits once, e.g.
-    ``data_splits = dict(train='ImageSets/Segmentation/train.txt', ...)``.
-    A split is a list file (``ann_file``) or, where splits also differ in
-    their folders (COCO's ``train2014``/``val2014``), a dict of dataset
-    fields, e.g. ``dict(ann_file=..., data_prefix=...,
-    img_name_template=...)``, merged into the dataset config.
-    """
-    if split is None:
-        return
-    splits = cfg.get('data_splits') or {}
-    if split not in splits:
-        raise KeyError(f'unknown split "{split}"; the config declares '
-                       f'data_splits {sorted(splits) or "(none)"}')
-    fields = splits[split]
-    if isinstance(fields, str):
-        fields = dict(ann_file=fields)
-    cfg[loader_key].dataset.update(dict(fields))
 
 
 def build_split_dataset(config: str, cfg_options: Optional[dict],

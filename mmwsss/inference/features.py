@@ -1,10 +1,12 @@
 """GAP features of a trained CAM classifier over a data set, and W-OoD's
-centres computed from them (used by ``tools/woods_centres.py``; a
-``before_train`` hook can call the same functions)."""
+centres computed from them, from a config's data sets: the one
+implementation behind ``tools/woods_centres.py`` and ``WOoDCentresHook``."""
+import copy
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
@@ -12,6 +14,7 @@ from tqdm import tqdm
 from mmwsss.models.utils import class_centres, gap_features, kmeans
 from mmwsss.models.utils.kmeans import KMeansResult
 from mmwsss.utils.errors import ConfigError
+from mmwsss.utils.options import select_split
 
 
 class WOoDCentresResult(NamedTuple):
@@ -105,3 +108,111 @@ def compute_woods_centres(model: nn.Module,
     clusters = kmeans(ood_feats, num_clusters, max_iters=max_iters,
                       seed=seed)
     return WOoDCentresResult(centres, counts, clusters, len(ood_feats))
+
+
+# ------------------------------------------------------------ from a config
+def eval_pipeline(cfg: Config) -> list:
+    """The config's test pipeline (no augmentation): the features of the
+    centres are computed with it."""
+    pipeline = (cfg.get('test_dataloader') or {}).get('dataset', {}).get(
+        'pipeline')
+    if not pipeline:
+        raise ConfigError('the config has no test_dataloader.dataset.'
+                          'pipeline (the un-augmented pipeline the features '
+                          'are computed with)')
+    return [dict(t) for t in pipeline]
+
+
+def train_dataset_cfg(cfg: Config, split: Optional[str] = None) -> dict:
+    """The training images (``train_dataloader``'s data set, or ``split``
+    of the config's ``data_splits``) with the test pipeline."""
+    if split is not None:
+        cfg = copy.deepcopy(cfg)
+        select_split(cfg, split)
+        dataset = dict(cfg.test_dataloader.dataset)
+    else:
+        dataset = dict(cfg.train_dataloader.dataset)
+    dataset['pipeline'] = eval_pipeline(cfg)
+    return dataset
+
+
+def ood_dataset_cfg(cfg: Config, metainfo: dict,
+                    ood_root: Optional[str] = None,
+                    ood_list: str = 'ood_list.txt',
+                    ood_img_dir: str = 'JPEGImages',
+                    long_side: Optional[int] = None) -> dict:
+    """The OoD images (``ood_root`` in :class:`OoDDataset` layout, else the
+    config's ``ood_dataset``) with the test pipeline, optionally resized to
+    a long side of ``long_side`` (the reference: 500)."""
+    if ood_root is not None:
+        dataset = dict(type='OoDDataset', data_root=ood_root,
+                       ann_file=ood_list,
+                       data_prefix=dict(img_path=ood_img_dir))
+    elif cfg.get('ood_dataset'):
+        dataset = dict(cfg.ood_dataset)
+    else:
+        raise ConfigError('no OoD images: give --ood-root DIR (with '
+                          'JPEGImages/ and ood_list.txt, e.g. from '
+                          '`tools/generate_synthetic.py OUT --num-ood N`) or '
+                          'set ood_dataset in the config')
+    dataset.setdefault('metainfo', dict(classes=metainfo['classes']))
+    pipeline = eval_pipeline(cfg)
+    if long_side:
+        side = int(long_side)
+        pipeline.insert(1, dict(type='RandomResizeLongSide', min_size=side,
+                                max_size=side))
+    dataset['pipeline'] = pipeline
+    return dataset
+
+
+def woods_centres_from_config(model: nn.Module,
+                              cfg: Config,
+                              split: Optional[str] = None,
+                              ood_root: Optional[str] = None,
+                              ood_list: str = 'ood_list.txt',
+                              ood_img_dir: str = 'JPEGImages',
+                              ood_long_side: Optional[int] = None,
+                              num_clusters: int = 50,
+                              seed: int = 0,
+                              max_iters: int = 10,
+                              num_workers: int = 0,
+                              progress: bool = False
+                              ) -> Tuple[WOoDCentresResult, dict]:
+    """W-OoD's centres of ``model`` over the data sets of ``cfg`` (see
+    :func:`train_dataset_cfg`, :func:`ood_dataset_cfg`): the one
+    implementation behind ``tools/woods_centres.py`` and
+    ``WOoDCentresHook``. ``cfg`` is not modified; the default scope must be
+    set (the datasets are built from the registry).
+
+    Returns:
+        (the centres, the metadata a centres file records about them).
+    """
+    from mmwsss.registry import DATASETS
+    if num_clusters < 1 or max_iters < 0:
+        raise ConfigError(f'the number of clusters must be >= 1 and the '
+                          f'Lloyd iterations >= 0, got {num_clusters} and '
+                          f'{max_iters}')
+    train_set = DATASETS.build(train_dataset_cfg(cfg, split))
+    ood_set = DATASETS.build(
+        ood_dataset_cfg(cfg, train_set.metainfo, ood_root, ood_list,
+                        ood_img_dir, ood_long_side))
+    classes = tuple(train_set.metainfo['classes'])[1:]
+    result = compute_woods_centres(
+        model, train_set, ood_set, num_clusters=num_clusters, seed=seed,
+        max_iters=max_iters, class_names=classes, num_workers=num_workers,
+        progress=progress)
+    clusters = result.clusters
+    meta = dict(
+        num_clusters=num_clusters,
+        seed=seed,
+        max_iters=max_iters,
+        iterations=clusters.iterations,
+        inertia=clusters.inertia,
+        kmeans_init='k-means++ on the lexicographically sorted features',
+        classes=list(classes),
+        class_image_counts=result.class_counts.tolist(),
+        num_ood_images=result.num_ood_images,
+        split=split or 'train_dataloader',
+        ood_root=ood_root,
+        ood_long_side=ood_long_side)
+    return result, meta

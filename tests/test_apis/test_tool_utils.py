@@ -5,8 +5,8 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from mmwsss.apis.tool_utils import (build_split_dataset, missing_files,
-                                    select_split)
+from mmwsss.apis.tool_utils import build_split_dataset, missing_files
+from mmwsss.utils.options import select_split
 from tests.conftest import CAM_CONFIG, REPO
 
 

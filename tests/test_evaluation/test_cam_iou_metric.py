@@ -74,6 +74,9 @@ def test_sweep_and_fixed_together(tmp_path):
     i = curve['thresholds'].index(0.5)
     assert curve['mIoU'][i] == EXPECTED_MIOU
     assert curve['IoU'][i] == pytest.approx([0.25, 0.5, 0.5])
+    # per-class precision and recall (read by tools/demo_woods.py)
+    assert curve['Precision'][i] == pytest.approx([1 / 3, 2 / 3, 1])
+    assert curve['Recall'][i] == pytest.approx([0.5, 2 / 3, 0.5])
     best = curve['thresholds'].index(res['cam/best_threshold'])
     assert curve['mIoU'][best] == res['cam/mIoU'] == max(curve['mIoU'])
 

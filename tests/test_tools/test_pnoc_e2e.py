@@ -1,7 +1,6 @@
 """P-NOC through the tools: train (from the vanilla checkpoint), exact
 resume of both optimizers / schedulers / loss weights, CAM inference with a
 P-NOC checkpoint, and 2-process CPU DDP training + resume."""
-import glob
 import json
 import os
 import os.path as osp
@@ -11,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, data_opts, run_tool
+from tests.conftest import REPO, data_opts, logged_scalars, run_tool
 
 PNOC = osp.join(REPO, 'configs', 'pnoc', 'pnoc_tiny_synthetic.py')
 CAM = osp.join(REPO, 'configs', 'cam', 'cam_tiny_synthetic.py')
@@ -33,15 +32,7 @@ def pnoc_opts(root, ckpt, epochs, *extra):
 
 def scalars(work):
     """Per-iteration logged scalars {iter: record} of a run."""
-    files = glob.glob(osp.join(work, '*', 'vis_data', 'scalars.json'))
-    records = {}
-    for path in files:
-        with open(path) as f:
-            for line in f:
-                rec = json.loads(line)
-                if 'w_re' in rec:
-                    records[rec['iter']] = rec
-    return records
+    return logged_scalars(work, 'w_re')
 
 
 @pytest.fixture(scope='module')

@@ -3,8 +3,9 @@ from .checkpoint_keys_hook import StripSubmoduleWrapperHook
 from .ood_batch_hook import OoDBatchHook
 from .progress_hook import ProgressBarHook
 from .seg_label_check_hook import CheckSegLabelsHook, check_mask_labels
+from .woods_centres_hook import WOoDCentresHook
 
 __all__ = [
     'CheckSegLabelsHook', 'OoDBatchHook', 'ProgressBarHook',
-    'StripSubmoduleWrapperHook', 'check_mask_labels'
+    'StripSubmoduleWrapperHook', 'WOoDCentresHook', 'check_mask_labels'
 ]

@@ -415,6 +415,8 @@ class CAMIoUMetric(BaseMetric):
             mIoU_fg=clean([m['mIoU_fg'] for m in per_thr]),
             mPrecision=clean([m['mPrecision'] for m in per_thr]),
             mRecall=clean([m['mRecall'] for m in per_thr]),
-            IoU=[clean(m['IoU']) for m in per_thr])
+            IoU=[clean(m['IoU']) for m in per_thr],
+            Precision=[clean(m['Precision']) for m in per_thr],
+            Recall=[clean(m['Recall']) for m in per_thr])
         data = json.dumps(curve, indent=1, allow_nan=False)
         atomic_write_bytes(self.output_curve, data.encode())
