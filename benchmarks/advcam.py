@@ -3,19 +3,22 @@ forward/backward pass against one class at a time.
 
     python benchmarks/advcam.py [--config CFG] [--height 375] [--width 500]
         [--images 2] [--classes 2] [--iterations T] [--class-batches 0 1]
-        [--device cpu|cuda]
+        [--repeats 3] [--device cpu|cuda]
 
 Builds the config's model (random weights: the work per iteration does not
 depend on them), runs ``predict`` with the config's AdvCAM mode on random
 images with ``--classes`` labelled classes, once per ``--class-batches``
 value (0: all classes in one pass, the default of the mode; 1: the
-reference's one class at a time), and prints seconds per image and the
-speed-up over one class at a time. ``--iterations`` overrides T (scale 0.5
+reference's one class at a time), and prints seconds per image (median of
+``--repeats`` rounds, the settings alternating within and between rounds
+after an untimed warm-up image each, so machine load and warm-up hit all
+alike) and the speed-up over one class at a time. ``--iterations`` overrides T (scale 0.5
 runs the reduced schedule of :func:`mmwsss.models.cam_modes.
 reduced_iterations`). Not a test: a figure to compare machines and changes.
 """
 import argparse
 import resource
+import statistics
 import time
 from typing import Callable, Optional
 
@@ -49,7 +52,8 @@ def image_runner(model: torch.nn.Module, height: int, width: int,
 
 
 def timed(run: Callable[[], None], images: int, device: str) -> tuple:
-    """(seconds per image, peak memory text) of ``images`` runs."""
+    """(seconds per image, peak memory text) of ``images`` runs (on CPU the
+    process's peak RSS so far, on CUDA the peak of these runs)."""
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
@@ -79,6 +83,8 @@ def main(argv: Optional[list] = None) -> None:
     parser.add_argument('--class-batches', type=int, nargs='+',
                         default=[0, 1],
                         help='class_batch values to time (0: all classes)')
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='timed rounds per setting (median reported)')
     parser.add_argument('--device', default='cuda'
                         if torch.cuda.is_available() else 'cpu')
     args = parser.parse_args(argv)
@@ -99,14 +105,23 @@ def main(argv: Optional[list] = None) -> None:
     run = image_runner(model, args.height, args.width, args.classes,
                        args.device)
 
-    model.test_cfg['cam_mode'] = dict(mode_cfg, iterations=1)
-    run()  # warm-up
-    times = {}
-    for batch in args.class_batches:
-        model.test_cfg['cam_mode'] = dict(mode_cfg, class_batch=batch or None)
-        times[batch], mem = timed(run, args.images, args.device)
-        print(f'class_batch={batch or "all"}: {times[batch]:.2f} s/image, '
-              f'{mem}')
+    settings = {batch: dict(mode_cfg, class_batch=batch or None)
+                for batch in args.class_batches}
+    for batch, setting in settings.items():  # warm-up
+        model.test_cfg['cam_mode'] = setting
+        run()
+    rounds, mems = {batch: [] for batch in settings}, {}
+    for r in range(args.repeats):
+        order = list(settings) if r % 2 == 0 else list(settings)[::-1]
+        for batch in order:
+            model.test_cfg['cam_mode'] = settings[batch]
+            secs, mems[batch] = timed(run, args.images, args.device)
+            rounds[batch].append(secs)
+    times = {batch: statistics.median(v) for batch, v in rounds.items()}
+    for batch, secs in times.items():
+        spread = ', '.join(f'{v:.2f}' for v in rounds[batch])
+        print(f'class_batch={batch or "all"}: {secs:.2f} s/image '
+              f'(rounds: {spread}), {mems[batch]}')
     mode = model.cam_mode
     assert isinstance(mode, AdvCAM)
     schedule = ', '.join(f'{s}:{t}' for s, t, _ in mode.schedule(
