@@ -12,9 +12,10 @@ value (0: all classes in one pass, the default of the mode; 1: the
 reference's one class at a time), and prints seconds per image (median of
 ``--repeats`` rounds, the settings alternating within and between rounds
 after an untimed warm-up image each, so machine load and warm-up hit all
-alike) and the speed-up over one class at a time. ``--iterations`` overrides T (scale 0.5
-runs the reduced schedule of :func:`mmwsss.models.cam_modes.
-reduced_iterations`). Not a test: a figure to compare machines and changes.
+alike) and the speed-up over one class at a time. ``--iterations``
+overrides T (scale 0.5 runs the reduced schedule of
+:func:`mmwsss.models.cam_modes.reduced_iterations`). Not a test: a figure
+to compare machines and changes.
 """
 import argparse
 import resource

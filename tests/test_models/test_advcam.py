@@ -18,6 +18,7 @@ from mmwsss.models.cam_modes import (CAM_MODES, AdvCAM, PlainCAM,
 from mmwsss.models.utils import (multi_scale_flip_forward, normalize_cam,
                                  normalised_ascent)
 from mmwsss.registry import MODELS
+from mmwsss.utils.errors import ConfigError
 from tests.conftest import REPO, data_opts, load_tool, tiny_cam_model
 
 ADVCAM_CONFIG = osp.join(REPO, 'configs', 'woods', 'advcam_tiny_synthetic.py')
@@ -284,8 +285,12 @@ def test_wrong_mode_key_or_option_is_clear():
         build(cam_mode=dict(type='AdvCaM'))
     with pytest.raises(KeyError, match='unknown CAM mode type None'):
         build_cam_mode(dict(iterations=3))
-    with pytest.raises(TypeError, match=r'cam_mode \(AdvCAM\).*iteration'):
+    with pytest.raises(ConfigError,
+                       match=r"cam_mode: AdvCAM has no option \['iteration'\]"
+                       r".*'iterations'"):
         build(cam_mode=dict(type='AdvCAM', iteration=3))
+    with pytest.raises(ConfigError, match=r'cam_mode \(AdvCAM\): class_batch'):
+        build(cam_mode=dict(type='AdvCAM', class_batch=0))
     with pytest.raises(ValueError, match='class_batch'):
         AdvCAM(class_batch=0)
     with pytest.raises(ValueError, match='iterations'):

@@ -15,6 +15,7 @@ A mode is selected by ``model.test_cfg.cam_mode`` (a config dict with a
 ``PlainCAM`` (the default) is the multi-scale + flip CAM; ``AdvCAM``
 (:mod:`.advcam`) refines it by anti-adversarial image perturbation.
 """
+import inspect
 from abc import ABCMeta, abstractmethod
 from typing import TYPE_CHECKING, Optional, Sequence, Tuple
 
@@ -22,6 +23,7 @@ import torch
 from mmengine.registry import Registry
 
 from mmwsss.models.utils import multi_scale_flip_forward
+from mmwsss.utils.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
     from mmwsss.models.classifiers import CAMClassifier
@@ -88,7 +90,8 @@ def build_cam_mode(cfg: Optional[dict],
     Raises:
         KeyError: ``type`` missing or not a registered mode; names ``key``
             and the registered modes.
-        TypeError: an option the mode does not take (names it).
+        ConfigError: an option the mode does not take, or a bad value
+            (names ``key`` and the option).
     """
     cfg = dict(DEFAULT_CAM_MODE if cfg is None else cfg)
     name = cfg.pop('type', None)
@@ -99,7 +102,12 @@ def build_cam_mode(cfg: Optional[dict],
         raise KeyError(f'{key}: unknown CAM mode type {name!r}; set '
                        f"{key}=dict(type=NAME, ...) with NAME in "
                        f'{registered}')
+    options = sorted(n for n in inspect.signature(mode_cls).parameters)
+    unknown = sorted(set(cfg) - set(options))
+    if unknown:
+        raise ConfigError(f'{key}: {name} has no option {unknown}; valid: '
+                          f'{options}')
     try:
         return mode_cls(**cfg)
-    except TypeError as err:
-        raise TypeError(f'{key} ({name}): {err}') from err
+    except ValueError as err:
+        raise ConfigError(f'{key} ({name}): {err}') from err
