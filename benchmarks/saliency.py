@@ -30,8 +30,8 @@ from mmengine.registry import init_default_scope
 from mmseg.structures import SegDataSample
 from PIL import Image
 
-from mmwsss.inference.saliency import save_saliency, saliency_path
 from mmwsss.registry import MODELS
+from mmwsss.utils.saliency_io import save_saliency, saliency_path
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

@@ -26,7 +26,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmwsss.datasets.synthetic import generate_synthetic_voc  # noqa: E402
+from mmwsss.synthetic import generate_synthetic_voc  # noqa: E402
 from tests.conftest import load_tool  # noqa: E402
 
 

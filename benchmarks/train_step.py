@@ -12,9 +12,9 @@ the hard-erased image (noc update) — the reference's four forwards, with no
 extra forward, recomputation or host synchronisation.
 
 ``--loop reference`` times a plain PyTorch loop written from the reference
-``train_pnoc.py`` step (P-NOC spec §3.5: explicit backward / step /
-zero_grad per network, a GradScaler each under AMP) over the same networks,
-optimizers and inputs, so the mmengine ``train_step`` can be compared with
+``train_pnoc.py`` step with torch alone (explicit backward / step /
+zero_grad per network, a GradScaler each under AMP; none of mmwsss's
+losses, erasing or wrappers) over the same networks, optimizers and inputs, so the mmengine ``train_step`` can be compared with
 it on the same machine; ``both`` runs each loop in its own process (peak
 memory is per process), alternating ``--repeats`` times, and prints the
 median ratio.
@@ -29,14 +29,13 @@ import time
 
 import mmwsss  # noqa: F401  isort:skip
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.registry import init_default_scope
 from mmseg.structures import SegDataSample
 
-from mmwsss.models.utils import (hard_erase, merge_features,
-                                 sample_one_positive, soft_erase,
-                                 tile_features)
+from mmwsss.engine.optimizers import AMP_COUNTERPARTS
 from mmwsss.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
 
@@ -49,48 +48,101 @@ def build_optim(cfg: Config, model):
              paramwise_cfg=paramwise))(model)
 
 
-def reference_step(model, optim, data: dict, step: int, total: int,
-                   scalers: dict, device: str) -> None:
-    """One P-NOC micro-step as the reference loop writes it (spec §3.5):
-    generator losses → backward → step every ``accum``; hard-erased image →
-    noc loss → backward → step. The noc's parameters stay in the
-    generator's graph, so its CSE gradient leaks into the noc update as in
-    the reference (our default, ``noc_receives_cse_grad=True``)."""
+# ---------------------------------------------------------------------------
+# The reference loop, written from the reference ``train_pnoc.py`` step
+# (README, "Puzzle-CAM, OC-CSE, P-OC and P-NOC") with plain torch only: it
+# uses none of mmwsss's losses, tiling, erasing, schedules or optimizer
+# wrappers, so a mistake in those shows up as a difference between the two
+# loops. Only the networks (and their data preprocessor) are shared.
+
+
+def _smooth(y: torch.Tensor, alpha: float = 0.1) -> torch.Tensor:
+    """Label smoothing of the reference: positives 0.95, negatives 0.05."""
+    return y * (1 - alpha) + alpha / 2
+
+
+def _cls_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return F.multilabel_soft_margin_loss(logits, _smooth(y))
+
+
+def _ramp(step: int, total: int, start: float, end: float,
+          fraction: float) -> float:
+    """``start → end`` over the first ``fraction`` of ``total`` steps."""
+    return start + (end - start) * min(step / (fraction * total), 1.0)
+
+
+def _four_tiles(x: torch.Tensor) -> torch.Tensor:
+    """2×2 tiles stacked on the batch axis: TL, TR, BL, BR."""
+    h, w = x.shape[-2] // 2, x.shape[-1] // 2
+    return torch.cat([x[..., :h, :w], x[..., :h, w:], x[..., h:, :w],
+                      x[..., h:, w:]])
+
+
+def _untile(t: torch.Tensor) -> torch.Tensor:
+    tl, tr, bl, br = t.chunk(4)
+    return torch.cat([torch.cat([tl, tr], 3), torch.cat([bl, br], 3)], 2)
+
+
+def _pick_class(y: torch.Tensor) -> torch.Tensor:
+    """Index of one positive class per sample, uniformly. It draws the
+    same random numbers as mmwsss's sampler (one uniform per class), so
+    both loops erase the same class; every sample needs a positive."""
+    scores = torch.rand(y.shape).to(y.device)
+    scores[y <= 0.5] = -1.0
+    assert (scores.max(dim=1).values >= 0).all(), 'a sample has no class'
+    return scores.argmax(dim=1)
+
+
+def _class_map(cams: torch.Tensor, r: torch.Tensor, size, per_sample: bool
+               ) -> torch.Tensor:
+    """ReLU'd CAM of class r, bilinear to the image, divided by its max
+    (one max over the batch, or one per sample) + 1e-5."""
+    m = F.relu(cams[torch.arange(len(r)), r])[:, None]
+    m = F.interpolate(m, size=tuple(size), mode='bilinear',
+                      align_corners=False)
+    peak = m.amax(dim=(1, 2, 3), keepdim=True) if per_sample else m.max()
+    return m / (peak + 1e-5)
+
+
+def reference_step(model, optimizers: dict, data: dict, step: int,
+                   total: int, accum: int, scalers: dict,
+                   device: str) -> None:
+    """One P-NOC micro-step of the reference loop: generator losses →
+    backward → step every ``accum`` micro-steps (gradients summed); the
+    hard-erased image → noc loss → backward → step. The noc's parameters
+    are in the generator's graph, so its CSE gradient reaches the noc
+    update, as in the reference."""
     data = model.data_preprocessor(data, True)
     x = data['inputs']
-    y = model.generator.stack_labels(data['data_samples']).to(x.device)
-    w = {k: f(step, total) for k, f in model.weights.items()}
-    gen_opt, noc_opt = optim['generator'], optim['noc']
+    y = torch.stack([ds.gt_label for ds in data['data_samples']]).to(x)
     amp = dict(device_type=device.split(':')[0], enabled=bool(scalers))
     with torch.autocast(**amp):
         logits, cams = model.generator(x, mode='tensor')
-        _, tile_cams = model.generator(tile_features(x), mode='tensor')
-        merged = merge_features(tile_cams)
-        loss = model.loss_cls(logits, y) + model.loss_cls(
-            merged.mean(dim=(2, 3)), y) + w['re'] * (
-                (cams - merged).abs() * y[:, :, None, None]).mean()
-        choice = sample_one_positive(y)
-        soft = soft_erase(x, cams, choice, model.soft_mask_global_norm,
-                          model.mask_align)
-        oc_logits, _ = model.noc(soft, mode='tensor')
-        loss = loss + w['cse'] * model.loss_cls(oc_logits,
-                                                (y - choice).clamp(min=0))
-    _backward_step('generator', gen_opt, loss, step, scalers)
+        _, tile_cams = model.generator(_four_tiles(x), mode='tensor')
+        merged = _untile(tile_cams)
+        loss = (_cls_loss(logits, y) + _cls_loss(merged.mean(dim=(2, 3)), y)
+                + _ramp(step, total, 0.0, 4.0, 0.5) *
+                ((cams - merged).abs() * y[:, :, None, None]).mean())
+        r = _pick_class(y)
+        soft = x * (1 - _class_map(cams, r, x.shape[-2:], False))
+        y_rest = (y - F.one_hot(r, y.shape[1]).to(y)).clamp(min=0)
+        loss = loss + _ramp(step, total, 0.3, 1.0, 1.0) * _cls_loss(
+            model.noc(soft, mode='tensor')[0], y_rest)
+    _backward_step('generator', optimizers, loss, step, accum, scalers)
     with torch.autocast(**amp):
-        hard = hard_erase(x, cams.detach(), choice, model.noc_threshold,
-                          model.hard_mask_global_norm, model.erase_rule,
-                          model.mask_align).detach()
-        noc_logits, _ = model.noc(hard, mode='tensor')
-        loss_noc = w['noc'] * model.loss_cls(noc_logits, y)
-    _backward_step('noc', noc_opt, loss_noc, step, scalers)
+        with torch.no_grad():
+            keep = _class_map(cams.detach(), r, x.shape[-2:], True) <= 0.2
+        hard = (x * keep).detach()
+        loss_noc = _ramp(step, total, 0.0, 1.0, 1.0) * _cls_loss(
+            model.noc(hard, mode='tensor')[0], y)
+    _backward_step('noc', optimizers, loss_noc, step, accum, scalers)
 
 
-def _backward_step(name: str, wrapper, loss: torch.Tensor, step: int,
-                   scalers: dict) -> None:
+def _backward_step(name: str, optimizers: dict, loss: torch.Tensor,
+                   step: int, accum: int, scalers: dict) -> None:
     """backward every micro-step; step + zero_grad every ``accum`` (the
     reference's unscaled sum of micro-batch gradients)."""
-    opt = wrapper.optimizer
-    accum = getattr(wrapper, '_accumulative_counts', 1)
+    opt = optimizers[name]
     scaler = scalers.get(name)
     (scaler.scale(loss) if scaler else loss).backward()
     if (step + 1) % accum == 0:
@@ -110,7 +162,8 @@ def run_both(argv: list, repeats: int) -> None:
     for _ in range(repeats):
         for loop in rates:
             out = subprocess.run(
-                [sys.executable, __file__, *argv, '--loop', loop],
+                [sys.executable, __file__, *argv, '--loop', loop,
+                 '--reference-settings'],
                 check=True, capture_output=True, text=True).stdout.strip()
             print(out.splitlines()[-1], flush=True)
             rates[loop].append(
@@ -140,7 +193,15 @@ def main() -> None:
                         '(P-NOC configs), or both in separate processes')
     parser.add_argument('--repeats', type=int, default=3,
                         help='--loop both: alternating runs of each loop')
+    parser.add_argument('--reference-settings', action='store_true',
+                        help='P-NOC at the reference\'s erasing settings '
+                        '(mask_align resize, the config\'s other values '
+                        'checked): what the reference loop implements, so '
+                        'both loops do the same work (set by --loop both '
+                        'and --loop reference)')
     args = parser.parse_args()
+    if args.loop == 'reference':
+        args.reference_settings = True
     if args.loop == 'both':
         argv = sys.argv[1:]
         for flag in ('--loop', '--repeats'):
@@ -156,7 +217,10 @@ def main() -> None:
     init_default_scope('mmwsss')
     if 'generator' in cfg.model:
         cfg.model.generator.pretrained = None
-        cfg.model.noc_checkpoint = None
+        for key in ('noc_checkpoint', 'oc_checkpoint'):
+            cfg.model.pop(key, None)
+        if args.reference_settings:
+            cfg.model.mask_align = 'resize'
     else:
         cfg.model.pretrained = None
     cfg.model.data_preprocessor['size'] = (args.crop, args.crop)
@@ -164,7 +228,7 @@ def main() -> None:
         subs = [v for v in cfg.optim_wrapper.values() if isinstance(v, dict)
                 and 'optimizer' in v] or [cfg.optim_wrapper]
         for sub in subs:
-            sub['type'] = 'AmpOptimWrapper'
+            sub['type'] = AMP_COUNTERPARTS[sub.get('type', 'OptimWrapper')]
             sub['loss_scale'] = 'dynamic'
     model = MODELS.build(cfg.model).to(args.device).train()
     if args.channels_last:
@@ -188,12 +252,29 @@ def main() -> None:
     if args.loop == 'reference':
         if not hasattr(model, 'noc') or not model.train_noc:
             parser.error('--loop reference needs a P-NOC config')
+        reference = dict(puzzle=True, cse=True, noc_interval=1,
+                         noc_threshold=0.2, erase_rule='code',
+                         soft_mask_global_norm=True,
+                         hard_mask_global_norm=False, mask_align='resize',
+                         noc_receives_cse_grad=True)
+        differ = {k: getattr(model, k) for k, v in reference.items()
+                  if getattr(model, k) != v}
+        if getattr(model.loss_cls, 'label_smoothing', None) != 0.1:
+            differ['loss.label_smoothing'] = getattr(
+                model.loss_cls, 'label_smoothing', None)
+        if differ:
+            parser.error(f'the reference loop implements {reference}; '
+                         f'the config sets {differ}')
         scalers = {name: torch.amp.GradScaler(args.device.split(':')[0])
                    for name in ('generator', 'noc')} if args.amp else {}
 
+        optimizers = {name: optim[name].optimizer
+                      for name in ('generator', 'noc')}
+        accum = cfg.optim_wrapper.generator.get('accumulative_counts', 1)
+
         def step(i: int, data: dict) -> None:
-            reference_step(model, optim, data, i, total, scalers,
-                           args.device)
+            reference_step(model, optimizers, data, i, total, accum,
+                           scalers, args.device)
     else:
         hub = MessageHub.get_current_instance()
         hub.update_info('max_iters', total)

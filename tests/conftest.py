@@ -80,7 +80,7 @@ def tiny_cam_model(num_classes: int = 6, **kwargs) -> dict:
 @pytest.fixture(scope='session')
 def synthetic_root(tmp_path_factory) -> str:
     """A small synthetic VOC-layout data set (generated once per session)."""
-    from mmwsss.datasets.synthetic import generate_synthetic_voc
+    from mmwsss.synthetic import generate_synthetic_voc
     root = str(tmp_path_factory.mktemp('synthetic'))
     generate_synthetic_voc(root, num_train=24, num_val=8, seed=0)
     return root

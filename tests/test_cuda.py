@@ -72,12 +72,13 @@ def test_affinitynet_edges_cuda_matches_cpu():
 
 
 def test_amp_train_step_is_finite():
-    from mmengine.optim import AmpOptimWrapper
+    from mmwsss.engine.optimizers import SumAccumAmpOptimWrapper
     model = MODELS.build(tiny_cam_model()).cuda()
     model.init_weights()
     model.train()
-    optim = AmpOptimWrapper(
-        optimizer=torch.optim.SGD(model.parameters(), lr=0.01))
+    optim = SumAccumAmpOptimWrapper(
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.01),
+        accumulative_counts=2)
     data = _cam_inputs()
     data['data_samples'][0].gt_label = torch.tensor([0., 1., 0., 0., 1., 0.])
     losses = model.train_step(data, optim)

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import mmwsss  # noqa: F401  isort:skip
+from mmwsss.apis.tool_utils import report_error
 from mmwsss.utils.errors import USER_ERRORS, DataError
-from mmwsss.utils.tool_utils import report_error
 from mmwsss.visualization.report import STATUS_ID
 
 BROWSERS = ('chromium', 'chromium-browser', 'google-chrome')

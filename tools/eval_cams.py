@@ -2,14 +2,17 @@
 
     python tools/eval_cams.py CONFIG --cam-dir CAMS [--split NAME] \\
         [--split-key test_dataloader|val_dataloader] [--threshold T] \\
-        [--no-sweep] [--crf] [--curve-out curve.json] [--workers N]
+        [--no-sweep] [--crf [--crf-preset ...]] [--curve-out curve.json] \\
+        [--workers N]
 
 Builds ``cfg[split_key].dataset``, loads ``{cam_dir}/{img_id}.npz`` and the
 GT PNG of every image and runs :class:`mmwsss.evaluation.CAMIoUMetric`: the
 best threshold of a sweep against GT (oracle, as in papers) and, with
 ``--threshold`` or a ``threshold`` in the config's CAMIoUMetric evaluator,
 the fixed-threshold mIoU. Settings of a ``CAMIoUMetric`` found in the
-matching ``*_evaluator`` of the config are the defaults; flags override them.
+matching ``*_evaluator`` of the config are the defaults; flags override them
+(``--crf`` replaces the config's CRF and its label confidence by the CRF
+options').
 """
 import argparse
 import json
@@ -17,12 +20,12 @@ import os.path as osp
 import sys
 from typing import List, Optional, Tuple
 
+from mmwsss.apis.image_jobs import ImageJob, run_jobs
+from mmwsss.apis.tool_utils import (add_cfg_options, add_crf_options,
+                                    crf_from_args)
 from mmwsss.evaluation import CAMIoUMetric
-from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
-from mmwsss.inference.cam_io import CAMFileError, cam_path, load_cam
-from mmwsss.utils.image_jobs import ImageJob, run_jobs
-from mmwsss.utils.io import load_label, sample_id
-from mmwsss.utils.tool_utils import add_cfg_options
+from mmwsss.utils.cam_io import CAMFileError, cam_path, load_cam
+from mmwsss.utils.io import load_label, load_rgb, sample_id
 
 # (img_id, cam file, GT file or None, image file)
 Item = Tuple[str, str, Optional[str], str]
@@ -44,9 +47,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--no-sweep', action='store_true',
         help='skip the GT threshold sweep (needs a fixed threshold)')
-    parser.add_argument('--crf', action='store_true', help='dense CRF')
-    parser.add_argument('--crf-preset', default='crf_label')
-    parser.add_argument('--crf-gt-prob', type=float, default=None)
+    add_crf_options(parser)
     parser.add_argument('--curve-out', help='JSON file for the mIoU curve')
     parser.add_argument(
         '--workers', type=int, default=1, help='worker processes')
@@ -70,9 +71,7 @@ def metric_kwargs(cfg, split_key: str, args: argparse.Namespace) -> dict:
     if args.no_sweep:
         kwargs['thresholds'] = []
     if args.crf:
-        kwargs['crf'] = dict(preset=args.crf_preset)
-    if args.crf_gt_prob is not None:
-        kwargs['crf_gt_prob'] = args.crf_gt_prob
+        kwargs.update(crf=crf_from_args(args), crf_gt_prob=args.crf_gt_prob)
     if args.curve_out:
         kwargs['output_curve'] = args.curve_out
     return kwargs
@@ -110,7 +109,7 @@ class SampleJob(ImageJob):
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    from mmwsss.utils.tool_utils import build_split_dataset, missing_files
+    from mmwsss.apis.tool_utils import build_split_dataset, missing_files
 
     try:
         cfg, dataset = build_split_dataset(args.config, args.cfg_options,

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from mmwsss.apis.tool_utils import add_cfg_options
 from mmwsss.utils.io import atomic_write_bytes
-from mmwsss.utils.tool_utils import add_cfg_options
 
 IGNORE = 255
 
@@ -48,8 +48,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     from mmseg.evaluation import IoUMetric
 
+    from mmwsss.apis.tool_utils import build_split_dataset, missing_files
     from mmwsss.utils.io import load_label, sample_id
-    from mmwsss.utils.tool_utils import build_split_dataset, missing_files
 
     try:
         _, dataset = build_split_dataset(args.config, args.cfg_options,

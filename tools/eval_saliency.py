@@ -28,14 +28,14 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from mmwsss.apis.image_jobs import ImageJob, run_jobs
+from mmwsss.apis.tool_utils import (add_cfg_options, add_crf_options,
+                                    crf_from_args)
 from mmwsss.evaluation import CAMIoUMetric
-from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
-from mmwsss.inference.cam_io import CAMFileError, cam_path, load_cam
-from mmwsss.inference.saliency import (SaliencyFileError, load_saliency,
-                                       saliency_path)
-from mmwsss.utils.image_jobs import ImageJob, run_jobs
-from mmwsss.utils.io import load_label, sample_id
-from mmwsss.utils.tool_utils import add_cfg_options
+from mmwsss.utils.cam_io import CAMFileError, cam_path, load_cam
+from mmwsss.utils.io import load_label, load_rgb, sample_id
+from mmwsss.utils.saliency_io import (SaliencyFileError, load_saliency,
+                                      saliency_path)
 
 SALIENCY_CLASSES = ('background', 'salient')
 # (img_id, saliency file, GT file or None, image file, CAM file or None)
@@ -55,10 +55,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--thresholds', type=float, nargs='+',
                         help='binary saliency thresholds to sweep '
                         '(default 0.05, 0.10, ..., 0.95)')
-    parser.add_argument('--crf', action='store_true',
-                        help='dense CRF on every prediction (slow)')
-    parser.add_argument('--crf-preset', default='crf_label')
-    parser.add_argument('--crf-gt-prob', type=float, default=0.7)
+    add_crf_options(parser)
     parser.add_argument('--curve-out', help='JSON file for the binary '
                         'saliency mIoU curve')
     parser.add_argument('--workers', type=int, default=1,
@@ -117,7 +114,7 @@ def build_items(dataset, sal_dir: str, cam_dir: Optional[str]) -> List[Item]:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    from mmwsss.utils.tool_utils import build_split_dataset, missing_files
+    from mmwsss.apis.tool_utils import build_split_dataset, missing_files
 
     try:
         _, dataset = build_split_dataset(args.config, args.cfg_options,
@@ -125,7 +122,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (FileNotFoundError, KeyError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    crf = dict(preset=args.crf_preset) if args.crf else None
+    crf = crf_from_args(args)
     try:
         binary = CAMIoUMetric(
             num_classes=2, thresholds=args.thresholds, crf=crf,

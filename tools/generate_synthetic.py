@@ -8,14 +8,14 @@ or sky band, no object) to ``OUT/OoD/JPEGImages`` with the list
 ``OUT/OoD/ood_list.txt``.
 
 Re-running with the same parameters returns at once; see
-``mmwsss.datasets.synthetic.generate_synthetic_voc``.
+``mmwsss.synthetic.generate_synthetic_voc``.
 """
 import argparse
 import json
 import time
 from typing import List, Optional
 
-from mmwsss.datasets.synthetic import generate_synthetic_voc
+from mmwsss.synthetic import generate_synthetic_voc
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -5,7 +5,7 @@
     bash tools/dist_infer_cams.sh CONFIG CHECKPOINT GPUS --out-dir DIR ...
 
 TTA (scales and flip) come from ``model.test_cfg``; files are
-``{img_id}.npz`` (format: :mod:`mmwsss.inference.cam_io`). Resumable: images
+``{img_id}.npz`` (format: :mod:`mmwsss.utils.cam_io`). Resumable: images
 whose file exists are skipped; writes are atomic. Distributed launches
 shard the images across processes.
 """
@@ -13,8 +13,8 @@ import sys
 from typing import List, Optional
 
 import mmwsss  # noqa: F401  isort:skip
-from mmwsss.inference.cam_io import cam_path
-from mmwsss.utils.tool_utils import infer_maps, inference_arg_parser
+from mmwsss.apis.tool_utils import infer_maps, inference_arg_parser
+from mmwsss.utils.cam_io import cam_path
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -17,7 +17,7 @@ stores; files without them, e.g. of format version 1, fall back to the
 full-resolution maps resized bilinearly, with one warning),
 ``AffinityNet.predict`` walks them over the boundary map and ``CAMWriter``
 saves the maps as ``{out_dir}/{img_id}.npz`` in the CAM format of
-:mod:`mmwsss.inference.cam_io`: ``tools/eval_cams.py`` and
+:mod:`mmwsss.utils.cam_io`: ``tools/eval_cams.py`` and
 ``tools/make_pseudo_masks.py`` read it unchanged. Images without a class get
 an empty (K=0) file.
 
@@ -37,12 +37,12 @@ from typing import List, Optional
 import mmwsss  # noqa: F401  isort:skip
 from mmengine.config import Config
 
-from mmwsss.inference.cam_io import cam_path
+from mmwsss.apis.tool_utils import (infer_maps, inference_arg_parser,
+                                    set_pipeline_option)
 from mmwsss.models.affinity.affinitynet import SAVED_NORMALIZE
 from mmwsss.models.affinity.random_walk import RW_METHODS
+from mmwsss.utils.cam_io import cam_path
 from mmwsss.utils.errors import ConfigError
-from mmwsss.utils.tool_utils import (infer_maps, inference_arg_parser,
-                                     set_pipeline_option)
 
 #: Flags that set ``model.test_cfg.{name}``.
 WALK_FLAGS = ('beta', 'exp_times', 'radius', 'method', 'normalize',

@@ -12,15 +12,15 @@ CONFIG is either a C²AM / C²AM-H config (TTA scales and flip from
 model's ``test_cfg.polarity`` says) or a stock MMSeg segmentor config of the
 saliency refinement (``configs/c2am/saliency_refine_*``: softmax probability
 of class 1). Files are ``{img_id}.png``, ``round(255 · saliency)`` (format:
-:mod:`mmwsss.inference.saliency`). Resumable: images whose file exists are
+:mod:`mmwsss.utils.saliency_io`). Resumable: images whose file exists are
 skipped; writes are atomic; distributed launches shard the images.
 """
 import sys
 from typing import List, Optional
 
 import mmwsss  # noqa: F401  isort:skip
-from mmwsss.inference.saliency import saliency_path
-from mmwsss.utils.tool_utils import infer_maps, inference_arg_parser
+from mmwsss.apis.tool_utils import infer_maps, inference_arg_parser
+from mmwsss.utils.saliency_io import saliency_path
 
 
 def main(argv: Optional[List[str]] = None) -> int:

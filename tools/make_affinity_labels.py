@@ -5,7 +5,8 @@
          --img-dir DIR [--img-suffix .jpg]) \\
         [--sal-dir SALIENCY] [--fg-threshold 0.40] [--bg-threshold 0.10] \\
         [--no-crf | --crf-preset crf_label --crf-iterations 10 \\
-         --crf-gt-prob 0.7] [--workers N] [--cfg-options k=v ...]
+         --crf-gt-prob 0.7 --crf-backend pydensecrf] [--workers N] \\
+        [--cfg-options k=v ...]
 
 Writes ``{img_id}.png`` (palette PNG: class ids, 0 = background, 255 =
 ignore) per image (P-NOC spec §8.1; recipe in
@@ -25,20 +26,19 @@ import sys
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
+from mmwsss.apis.image_jobs import (ImageJob, list_ids, load_matching_image,
+                                    run_jobs)
+from mmwsss.apis.tool_utils import (add_cfg_options, add_crf_options,
+                                    build_split_dataset, crf_from_args,
+                                    missing_files)
 from mmwsss.inference.affinity_labels import (DEFAULT_BG_THRESHOLD,
                                               DEFAULT_FG_THRESHOLD,
-                                              DEFAULT_GT_PROB,
                                               make_affinity_label)
-from mmwsss.inference.cam_io import (CAM_SUFFIX, CAMFileError, cam_path,
-                                     load_cam)
-from mmwsss.inference.pseudo_masks import (IGNORE_INDEX, palette_over_voc,
-                                           voc_palette)
-from mmwsss.inference.saliency import load_saliency
-from mmwsss.utils.image_jobs import (ImageJob, list_ids, load_matching_image,
-                                     run_jobs)
+from mmwsss.inference.pseudo_masks import IGNORE_INDEX
+from mmwsss.utils.cam_io import CAM_SUFFIX, CAMFileError, cam_path, load_cam
 from mmwsss.utils.io import sample_id, save_indexed_png
-from mmwsss.utils.tool_utils import (add_cfg_options, build_split_dataset,
-                                     missing_files)
+from mmwsss.utils.palette import palette_over_voc, voc_palette
+from mmwsss.utils.saliency_io import load_saliency
 
 # (img_id, image file)
 Item = Tuple[str, str]
@@ -71,21 +71,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--bg-threshold', type=float, default=DEFAULT_BG_THRESHOLD,
         help='saliency threshold (with --sal-dir) or background score of '
         'the confident-background CAM map (without)')
-    parser.add_argument(
-        '--no-crf', action='store_true',
-        help='skip the dense CRF passes (the reference always runs them)')
-    parser.add_argument(
-        '--crf-iterations', type=int,
-        help="mean-field iterations (default: the preset's, 10 = the "
-        "reference's t)")
-    parser.add_argument(
-        '--crf-gt-prob', type=float, default=DEFAULT_GT_PROB,
-        help='CRF label confidence')
-    parser.add_argument(
-        '--crf-preset', default='crf_label',
-        help='DenseCRF preset (crf_label, crf_softmax, deeplab_v2)')
-    parser.add_argument(
-        '--crf-backend', default='pydensecrf', help='pydensecrf or torch')
+    add_crf_options(
+        parser, reference='--crf on: the reference always runs the CRF '
+        'passes of the affinity labels (--no-crf skips them)', crf=True)
     parser.add_argument(
         '--workers', type=int, default=1, help='worker processes')
     args = parser.parse_args(argv)
@@ -93,9 +81,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('give exactly one of --config and --img-dir')
     if args.split and not args.config:
         parser.error('--split needs --config')
-    if args.crf_iterations is not None and args.crf_iterations < 1:
-        parser.error('--crf-iterations must be >= 1 (use --no-crf to skip '
-                     'the CRF)')
     return args
 
 
@@ -110,11 +95,7 @@ class AffinityLabelJob(ImageJob):
         self.out_dir = args.out_dir
         self.fg_threshold = args.fg_threshold
         self.bg_threshold = args.bg_threshold
-        self.crf = None
-        if not args.no_crf:
-            self.crf = dict(preset=args.crf_preset, backend=args.crf_backend)
-            if args.crf_iterations is not None:
-                self.crf['iterations'] = args.crf_iterations
+        self.crf = crf_from_args(args)
         self.gt_prob = args.crf_gt_prob
         self.palette = palette
 

@@ -26,15 +26,15 @@ import numpy as np
 from PIL import Image
 
 from mmwsss.apis import make_pseudo_mask
-from mmwsss.inference.cam_io import (CAM_SUFFIX, CAMFileError, cam_path,
-                                     read_cam)
-from mmwsss.inference.pseudo_masks import palette_over_voc, voc_palette
+from mmwsss.apis.image_jobs import (ImageJob, list_ids, load_matching_image,
+                                    run_jobs)
+from mmwsss.apis.tool_utils import (add_cfg_options, add_crf_options,
+                                    build_split_dataset, crf_from_args,
+                                    load_config, missing_files, report_error)
+from mmwsss.utils.cam_io import CAM_SUFFIX, CAMFileError, cam_path, read_cam
 from mmwsss.utils.errors import USER_ERRORS
-from mmwsss.utils.image_jobs import (ImageJob, list_ids, load_matching_image,
-                                     run_jobs)
 from mmwsss.utils.io import sample_id, save_indexed_png
-from mmwsss.utils.tool_utils import (add_cfg_options, build_split_dataset,
-                                     load_config, missing_files, report_error)
+from mmwsss.utils.palette import palette_over_voc, voc_palette
 
 # (img_id, image path of a background-only image without CAMs, else None)
 Item = Tuple[str, Optional[str]]
@@ -49,18 +49,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--threshold', type=float, required=True,
         help='constant background score in [0, 1] (P-NOC uses 0.3 for '
         'pseudo-masks)')
-    parser.add_argument(
-        '--crf', action='store_true', help='refine with a dense CRF')
-    parser.add_argument(
-        '--crf-preset', default='crf_label',
-        help='DenseCRF preset (crf_label, crf_softmax, deeplab_v2)')
-    parser.add_argument(
-        '--crf-gt-prob', type=float, default=0.7,
-        help='CRF label confidence')
-    parser.add_argument(
-        '--crf-iterations', type=int,
-        help='mean-field iterations (default: the preset\'s; the P-NOC '
-        'random-walk pseudo-masks use 1)')
+    add_crf_options(parser)
     parser.add_argument('--img-dir', help='image folder (needed by --crf)')
     parser.add_argument('--img-suffix', default='.jpg', help='image suffix')
     parser.add_argument(
@@ -128,11 +117,7 @@ class PseudoMaskJob(ImageJob):
         self.cam_dir = args.cam_dir
         self.out_dir = args.out_dir
         self.threshold = args.threshold
-        self.crf = None
-        if args.crf:
-            self.crf = dict(preset=args.crf_preset)
-            if args.crf_iterations is not None:
-                self.crf['iterations'] = args.crf_iterations
+        self.crf = crf_from_args(args)
         self.gt_prob = args.crf_gt_prob
         self.img_dir = args.img_dir
         self.img_suffix = args.img_suffix

@@ -19,11 +19,12 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from mmwsss.inference.saliency import (SALIENCY_SUFFIX, SaliencyFileError,
-                                       load_saliency, make_pseudo_saliency,
-                                       saliency_path, save_mask)
-from mmwsss.utils.image_jobs import (ImageJob, list_ids, load_matching_image,
-                                     run_jobs)
+from mmwsss.apis.image_jobs import (ImageJob, list_ids, load_matching_image,
+                                    run_jobs)
+from mmwsss.apis.tool_utils import add_crf_options, crf_from_args
+from mmwsss.inference.saliency import make_pseudo_saliency
+from mmwsss.utils.saliency_io import (SALIENCY_SUFFIX, SaliencyFileError,
+                                      load_saliency, saliency_path, save_mask)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -34,12 +35,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument('--threshold', type=float, default=0.2,
                         help='salient when saliency > threshold (ref. 0.2)')
-    parser.add_argument('--crf', action='store_true',
-                        help='refine with a 2-label dense CRF')
-    parser.add_argument('--crf-preset', default='crf_label',
-                        help='DenseCRF preset (crf_label, deeplab_v2)')
-    parser.add_argument('--crf-gt-prob', type=float, default=0.7,
-                        help='CRF label confidence (ref. 0.7; paper-era 0.9)')
+    add_crf_options(parser)
     parser.add_argument('--img-dir', help='image folder (needed by --crf)')
     parser.add_argument('--img-suffix', default='.jpg', help='image suffix')
     parser.add_argument('--workers', type=int, default=1,
@@ -59,7 +55,7 @@ class PseudoSaliencyJob(ImageJob):
         self.sal_dir = args.sal_dir
         self.out_dir = args.out_dir
         self.threshold = args.threshold
-        self.crf = dict(preset=args.crf_preset) if args.crf else None
+        self.crf = crf_from_args(args)
         self.gt_prob = args.crf_gt_prob
         self.img_dir = args.img_dir
         self.img_suffix = args.img_suffix

@@ -13,8 +13,8 @@ import argparse
 import sys
 
 import mmwsss  # noqa: F401  isort:skip
+from mmwsss.apis.tool_utils import report_error
 from mmwsss.utils.errors import USER_ERRORS, ConfigError
-from mmwsss.utils.tool_utils import report_error
 from mmwsss.visualization.report import build_report
 
 

@@ -1,7 +1,8 @@
 """Test (evaluate) a checkpoint, MMSeg-style.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
-                         [--show-dir DIR] [--tta] [--crf [PRESET]]
+                         [--show-dir DIR] [--tta] [--crf]
+                         [--crf-preset deeplab_v2] [--crf-gt-prob 1.0]
                          [--crf-backend pydensecrf|torch]
                          [--cfg-options ...]
 
@@ -22,13 +23,14 @@ import mmwsss  # noqa: F401  isort:skip
 import numpy as np
 from mmengine.runner import Runner
 
+from mmwsss.apis.tool_utils import (add_cfg_options, add_crf_options,
+                                    check_checkpoint, crf_from_args,
+                                    load_config, load_inference_weights,
+                                    report_error)
 from mmwsss.compat import setup_cpu_distributed, teardown_distributed
 from mmwsss.registry import RUNNERS
 from mmwsss.utils import register_all_modules
 from mmwsss.utils.errors import USER_ERRORS, ConfigError
-from mmwsss.utils.tool_utils import (add_cfg_options, check_checkpoint,
-                                     load_config, load_inference_weights,
-                                     report_error)
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,13 +44,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--wait-time', type=float, default=2)
     parser.add_argument('--tta', action='store_true',
                         help='use the config\'s tta_model / tta_pipeline')
-    parser.add_argument(
-        '--crf', nargs='?', const='deeplab_v2', metavar='PRESET',
-        help='dense-CRF post-processing with this DenseCRF preset '
-        '(default deeplab_v2)')
-    parser.add_argument(
-        '--crf-backend', default='pydensecrf', choices=['pydensecrf', 'torch'],
-        help='dense-CRF backend for --crf')
+    add_crf_options(
+        parser, reference='preset deeplab_v2, --crf-gt-prob 1.0: the '
+        "reference's final step refines the segmentor's softmax, taken as "
+        "it is, with DeepLab-v2's CRF parameters",
+        preset='deeplab_v2', gt_prob=1.0)
     add_cfg_options(parser)
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
@@ -83,8 +83,8 @@ def use_tta_model(cfg, args: argparse.Namespace) -> None:
         tta_model = dict(type='SegTTAModel')
     if args.crf:
         tta_model.update(
-            type='mmwsss.CRFSegTTAModel',
-            crf=dict(preset=args.crf, backend=args.crf_backend))
+            type='mmwsss.CRFSegTTAModel', crf=crf_from_args(args),
+            gt_prob=args.crf_gt_prob)
     tta_model['module'] = cfg.model
     cfg.model = tta_model
 

@@ -18,12 +18,12 @@ from typing import Optional
 import mmwsss  # noqa: F401  isort:skip
 import mmcv
 
-from mmwsss.inference.cam_io import CAMFileError, cam_path, load_cam
+from mmwsss.apis.tool_utils import (add_cfg_options, build_split_dataset,
+                                    ensure_dir, report_error)
 from mmwsss.utils import atomic_path, save_rgb_png
+from mmwsss.utils.cam_io import CAMFileError, cam_path, load_cam
 from mmwsss.utils.errors import USER_ERRORS, DataError
 from mmwsss.utils.io import load_label, sample_id
-from mmwsss.utils.tool_utils import (add_cfg_options, build_split_dataset,
-                                     ensure_dir, report_error)
 from mmwsss.visualization import (IGNORE_COLOUR, draw_legend, label_palette,
                                   legend_entries, overlay_cams, vstack)
 

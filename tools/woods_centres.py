@@ -26,10 +26,10 @@ import sys
 from typing import List, Optional
 
 import mmwsss  # noqa: F401  isort:skip
+from mmwsss.apis.tool_utils import (add_cfg_options, check_checkpoint,
+                                    load_config, report_error, select_split)
 from mmwsss.inference.woods_centres import save_centres
 from mmwsss.utils.errors import USER_ERRORS, ConfigError
-from mmwsss.utils.tool_utils import (add_cfg_options, check_checkpoint,
-                                     load_config, report_error, select_split)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -114,9 +114,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     import torch
     from mmengine.registry import init_default_scope
 
+    from mmwsss.apis.tool_utils import load_inference_weights
     from mmwsss.inference.features import compute_woods_centres
     from mmwsss.registry import DATASETS, MODELS
-    from mmwsss.utils.tool_utils import load_inference_weights
 
     try:
         if args.num_clusters < 1 or args.iters < 0:

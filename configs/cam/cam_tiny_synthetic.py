@@ -15,7 +15,7 @@ model = dict(
     in_channels=_base_.tiny_in_channels,
     pretrained=None,
     loss=dict(type='MultiLabelSoftMarginLoss', label_smoothing=0.1),
-    test_cfg=_base_.tiny_test_cfg)
+    test_cfg=_base_.tiny_cam_test_cfg)
 max_epochs = 20
 # From scratch: momentum helps a randomly initialised backbone converge in
 # the demo's short schedule (the reference recipe fine-tunes ImageNet

@@ -8,13 +8,14 @@ _base_ = [
 ]
 model = dict(
     type='OCCSE',
-    puzzle=False,
-    train_noc=False,
     generator=dict(
         backbone=dict(output_stride=8),
         freeze_bn=True,
         frozen_modules=('backbone.timm_model.conv1',
                         'backbone.timm_model.bn1'),
-        test_cfg=dict(stride=8)))
+        test_cfg=dict(stride=8)),
+    oc=_base_.second_classifier,
+    # written by the vanilla CAM run, configs/cam/cam_rs269_voc.py
+    oc_checkpoint='work_dirs/cam_rs269_voc/epoch_15.pth')
 optim_wrapper = dict(accumulative_counts=2)
 train_dataloader = dict(batch_size=16)

@@ -9,7 +9,8 @@ _base_ = [
 model = dict(
     data_preprocessor=dict(size=(640, 640)),
     generator=dict(num_classes=80),
-    noc=dict(num_classes=80),
+    noc=dict(_base_.second_classifier, num_classes=80),
+    # written by the vanilla CAM run, configs/cam/cam_rs269_coco.py
     noc_checkpoint='work_dirs/cam_rs269_coco/epoch_15.pth')
 optim_wrapper = dict(
     generator=dict(optimizer=dict(lr=0.05)),

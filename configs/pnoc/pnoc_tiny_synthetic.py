@@ -2,7 +2,8 @@
 # the slim ResNet-18 of configs/cam/cam_tiny_synthetic.py; with no ImageNet
 # weights here, the vanilla demo checkpoint plays both roles: backbone
 # initialisation of the generator (`generator.pretrained` takes the backbone
-# tensors of any checkpoint) and the noc (`noc_checkpoint`).
+# tensors of any checkpoint) and the noc (`noc_checkpoint`). It is written
+# by the demo's vanilla run (configs/cam/cam_tiny_synthetic.py).
 _base_ = [
     '../_base_/models/cam_tiny.py',
     '../_base_/models/separate_ddp.py',
@@ -16,7 +17,7 @@ classifier = dict(
     backbone=_base_.tiny_backbone,
     num_classes=6,
     in_channels=_base_.tiny_in_channels,
-    test_cfg=_base_.tiny_test_cfg)
+    test_cfg=_base_.tiny_cam_test_cfg)
 model = dict(
     type='PNOC',
     data_preprocessor=_base_.tiny_preprocessor,

@@ -6,6 +6,10 @@ _base_ = [
     '../_base_/schedules/cam_family_15e.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(type='POC', train_noc=False)
+model = dict(
+    type='POC',
+    oc=_base_.second_classifier,
+    # written by the vanilla CAM run, configs/cam/cam_rs269_voc.py
+    oc_checkpoint='work_dirs/cam_rs269_voc/epoch_15.pth')
 optim_wrapper = dict(accumulative_counts=2)
 train_dataloader = dict(batch_size=16)

@@ -5,8 +5,6 @@ _base_ = [
     '../_base_/schedules/cam_family_15e.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(
-    type='PuzzleCAM', cse=False, train_noc=False, noc=None,
-    noc_checkpoint=None)
+model = dict(type='PuzzleCAM')
 optim_wrapper = dict(accumulative_counts=2)
 train_dataloader = dict(batch_size=16)

@@ -12,7 +12,7 @@ from mmengine.registry import DefaultScope
 
 from mmwsss.apis.images import ImageType, check_image
 from mmwsss.datasets.base import label_from_indices
-from mmwsss.inference.cam_io import CAMData
+from mmwsss.utils.cam_io import CAMData
 
 #: Transform types left out of the test pipeline: there is no mask to load.
 ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadOptionalAnnotations')
@@ -137,7 +137,7 @@ def infer_cams(model: nn.Module,
         channel_order: ``'bgr'`` or ``'rgb'``, for arrays.
 
     Returns:
-        :class:`~mmwsss.inference.cam_io.CAMData`: ``cams`` (K×H×W float32
+        :class:`~mmwsss.utils.cam_io.CAMData`: ``cams`` (K×H×W float32
         in [0, 1] at image resolution), ``keys`` (their K class ids),
         ``coarse`` (K×⌈H/s⌉×⌈W/s⌉, the random walk's input) and
         ``coarse_stride`` s (None without ``test_cfg.coarse_stride``).

@@ -10,7 +10,7 @@ from typing import Union
 
 import numpy as np
 
-from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
+from mmwsss.utils.io import load_rgb
 
 ImageType = Union[str, os.PathLike, np.ndarray]
 CHANNEL_ORDERS = ('bgr', 'rgb')

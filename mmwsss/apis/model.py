@@ -9,8 +9,8 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from mmwsss.apis.tool_utils import load_inference_weights
 from mmwsss.registry import MODELS
-from mmwsss.utils.tool_utils import load_inference_weights
 
 
 def load_model_config(config: Union[str, Path, Config],
@@ -48,7 +48,7 @@ def init_model(config: Union[str, Path, Config],
     """Build the model of ``config`` for inference.
 
     The checkpoint is loaded as ``tools/infer_cams.py`` and ``tools/test.py``
-    load it (:func:`~mmwsss.utils.tool_utils.load_inference_weights`): a
+    load it (:func:`~mmwsss.apis.tool_utils.load_inference_weights`): a
     P-NOC checkpoint also fits a plain CAM config (its generator, or its
     EMA), and a P-NOC model needs only its generator tensors. Without a
     checkpoint the weights are the constructors' random ones:

@@ -7,7 +7,7 @@ import numpy as np
 from mmwsss.apis.images import ImageType, load_rgb_image
 from mmwsss.crf import DenseCRF
 from mmwsss.inference import pseudo_masks
-from mmwsss.inference.cam_io import CAMData, read_cam
+from mmwsss.utils.cam_io import CAMData, read_cam
 
 
 def make_pseudo_mask(cams: Union[CAMData, str, os.PathLike],
@@ -24,7 +24,7 @@ def make_pseudo_mask(cams: Union[CAMData, str, os.PathLike],
     Args:
         cams: the maps (:func:`~mmwsss.apis.infer_cams`'s result, or a CAM
             or random-walk file of the format of
-            :mod:`mmwsss.inference.cam_io`).
+            :mod:`mmwsss.utils.cam_io`).
         threshold: background score in [0, 1] (P-NOC: 0.3 for CAMs).
         image: the image, for the CRF: a file, or an H×W×3 uint8 array in
             ``channel_order`` (BGR by default, as for

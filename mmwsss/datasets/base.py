@@ -17,6 +17,7 @@ from PIL import Image
 
 from mmwsss.registry import DATASETS
 from mmwsss.utils.errors import DataError
+from mmwsss.utils.palette import make_palette
 
 T = TypeVar('T')
 R = TypeVar('R')
@@ -25,26 +26,6 @@ R = TypeVar('R')
 BACKGROUND_NAMES = ('background', '_background_', 'bg')
 #: PIL modes whose pixel values are class indices.
 INDEX_MODES = ('P', 'L', '1', 'I', 'I;16')
-
-
-def make_palette(num_classes: int) -> Tuple[Tuple[int, int, int], ...]:
-    """The PASCAL VOC colour map for ``num_classes`` indices.
-
-    The bits of each index are spread over the high bits of R, G and B, so
-    small indices get well separated colours and index 255 is the familiar
-    VOC boundary colour (224, 224, 192).
-    """
-    colours = []
-    for index in range(num_classes):
-        r = g = b = 0
-        c = index
-        for shift in range(7, -1, -1):
-            r |= (c & 1) << shift
-            g |= ((c >> 1) & 1) << shift
-            b |= ((c >> 2) & 1) << shift
-            c >>= 3
-        colours.append((r, g, b))
-    return tuple(colours)
 
 
 def read_mask_values(path: str) -> np.ndarray:

@@ -10,7 +10,8 @@ import numpy as np
 from mmengine.logging import print_log
 
 from mmwsss.registry import DATASETS
-from .base import WSSSDataset, label_from_indices, make_palette
+from mmwsss.utils.palette import make_palette
+from .base import WSSSDataset, label_from_indices
 
 COCO14_CLASSES = (
     'background', 'person', 'bicycle', 'car', 'motorcycle', 'airplane',

@@ -7,7 +7,8 @@ import numpy as np
 from PIL import Image
 
 from mmwsss.registry import DATASETS
-from .base import WSSSDataset, label_from_indices, make_palette
+from mmwsss.utils.palette import make_palette
+from .base import WSSSDataset, label_from_indices
 
 VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat',
                'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable',

@@ -26,7 +26,7 @@ from typing import Optional, Union
 import numpy as np
 
 from mmwsss.crf import DenseCRF, build_dense_crf
-from mmwsss.evaluation.cam_utils import cams_to_index, index_to_label
+from mmwsss.utils.cam_utils import cams_to_index, index_to_label
 from .pseudo_masks import IGNORE_INDEX, make_pseudo_mask
 
 CRFArg = Union[None, dict, DenseCRF]

@@ -9,35 +9,9 @@ from typing import Optional, Union
 import numpy as np
 
 from mmwsss.crf import DenseCRF, build_dense_crf
-from mmwsss.evaluation.cam_utils import cams_to_index, index_to_label
+from mmwsss.utils.cam_utils import cams_to_index, index_to_label
 
 IGNORE_INDEX = 255
-
-
-def voc_palette(num_entries: int = 256) -> np.ndarray:
-    """The Pascal VOC colour map (``num_entries``×3 uint8): class ``i`` gets
-    the colour whose RGB bits interleave the bits of ``i``, so 0 is black
-    and 255 (ignore) is (224, 224, 192)."""
-    palette = np.zeros((num_entries, 3), dtype=np.uint8)
-    for idx in range(num_entries):
-        value, rgb = idx, [0, 0, 0]
-        for bit in range(7, -1, -1):
-            for channel in range(3):
-                rgb[channel] |= ((value >> channel) & 1) << bit
-            value >>= 3
-        palette[idx] = rgb
-    return palette
-
-
-def palette_over_voc(colours) -> np.ndarray:
-    """256×3 palette: ``colours`` (a data set's metainfo palette, N×3) over
-    the VOC colour map, never past entry 254, so 255 (ignore) keeps its VOC
-    colour."""
-    palette = voc_palette()
-    if colours is not None and len(colours):
-        colours = np.asarray(colours, dtype=np.uint8)[:255]
-        palette[:len(colours)] = colours
-    return palette
 
 
 def make_pseudo_mask(cams: np.ndarray,

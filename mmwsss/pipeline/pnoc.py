@@ -130,45 +130,32 @@ class PNOCPipeline:
         affinity labels use CAM thresholds only; ``affinity=None``:
         pseudo-masks straight from the CAMs)."""
         st = self.cfg.stages
-
-        def config(name: str) -> List[str]:
-            return [st[name]['config']]
-
         candidates = [
             ('vanilla', 'train the ordinary (vanilla CAM) classifier',
-             self.build_vanilla, config, ''),
+             self.build_vanilla),
             ('pnoc', 'train P-NOC (generator + noc, alternately)',
-             self.build_pnoc, config, ''),
-            ('cams', 'infer TTA CAMs and evaluate them', self.build_cams,
-             lambda _: ['tools/infer_cams.py'], ''),
+             self.build_pnoc),
+            ('cams', 'infer TTA CAMs and evaluate them', self.build_cams),
             ('c2am', 'train C²AM-H (class-agnostic saliency from CAM '
-             'hints)', self.build_c2am, config, 'issue 4'),
+             'hints)', self.build_c2am),
             ('saliency', 'infer saliency, make pseudo-saliency masks',
-             self.build_saliency, lambda _: [
-                 'tools/infer_saliency.py', 'tools/make_pseudo_saliency.py',
-                 'tools/eval_saliency.py'
-             ], 'issue 4'),
+             self.build_saliency),
             ('saliency_refine', 'refine saliency with a stock MMSeg '
              'segmentor trained on the pseudo-saliency masks',
-             self.build_saliency_refine, config, 'issue 4'),
+             self.build_saliency_refine),
             ('affinity_labels', 'affinity labels from CAMs (+ saliency)',
-             self.build_affinity_labels,
-             lambda _: ['tools/make_affinity_labels.py'], 'issue 5'),
-            ('affinity', 'train AffinityNet', self.build_affinity, config,
-             'issue 5'),
-            ('rw', 'random walk of the CAMs', self.build_rw,
-             lambda _: ['tools/infer_rw.py'], 'issue 5'),
+             self.build_affinity_labels),
+            ('affinity', 'train AffinityNet', self.build_affinity),
+            ('rw', 'random walk of the CAMs', self.build_rw),
             ('pseudo_masks', 'pseudo-masks for the segmentor',
-             self.build_pseudo_masks,
-             lambda _: ['tools/make_pseudo_masks.py'], ''),
+             self.build_pseudo_masks),
             ('segmentation', 'train the segmentor on the pseudo-masks, '
-             'evaluate it', self.build_segmentation, config, ''),
+             'evaluate it', self.build_segmentation),
             ('supervised', 'the same segmentor on the true masks (the '
-             'fully supervised ceiling)', self.build_supervised,
-             lambda _: [st['segmentation']['config']], ''),
+             'fully supervised ceiling)', self.build_supervised),
         ]
         stages = []
-        for name, title, build, requires, issue in candidates:
+        for name, title, build in candidates:
             if not st.get(name) and name not in ('cams', 'saliency', 'rw',
                                                   'affinity_labels'):
                 continue
@@ -177,7 +164,7 @@ class PNOCPipeline:
             if name in ('affinity_labels', 'rw') and not st.get('affinity'):
                 continue
             stages.append(
-                Stage(name, title, build, requires(name), issue,
+                Stage(name, title, build,
                       [self.path(*o.split('/')) for o in OUTPUTS[name]]))
         return stages
 
@@ -189,7 +176,11 @@ class PNOCPipeline:
     def build_pnoc(self) -> List[Command]:
         st = self.stage_cfg('pnoc')
         vanilla = self.checkpoint(self.path('vanilla'))
-        extra = {'model.noc_checkpoint': vanilla}
+        model = Config.fromfile(osp.join(self.root, st['config'])).model
+        # the vanilla run initialises the second classifier: `noc` (P-NOC)
+        # or `oc` (OC-CSE, P-OC); Puzzle-CAM has none
+        extra = {f'model.{key}_checkpoint': vanilla
+                 for key in ('noc', 'oc') if model.get(key)}
         if st.get('generator_from_vanilla', False):
             extra['model.generator.pretrained'] = vanilla
         extra.update(st.get('options') or {})

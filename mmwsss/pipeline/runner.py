@@ -57,9 +57,6 @@ class Stage:
         name: short id (``--from``/``--only`` use it; the marker file name).
         title: what the stage does, for the log.
         build: returns the stage's commands; called only when it runs.
-        requires: repository files the stage needs (tools, configs); when
-            one is missing the stage is reported as not implemented.
-        issue: where the missing piece is tracked, for that message.
         outputs: folders the stage writes. They are kept when an
             interrupted stage resumes (its tools skip finished files), and
             deleted before a finished stage is run again (``--from`` /
@@ -68,8 +65,6 @@ class Stage:
     name: str
     title: str
     build: Callable[[], List[Command]]
-    requires: Sequence[str] = field(default_factory=list)
-    issue: str = ''
     outputs: Sequence[str] = field(default_factory=list)
 
 
@@ -151,14 +146,6 @@ class StageRunner:
             os.remove(self.marker(stage))
 
     def run_stage(self, stage: Stage) -> None:
-        missing = [p for p in stage.requires
-                   if not osp.exists(osp.join(self.root, p))]
-        if missing:
-            where = f' (tracked in {stage.issue})' if stage.issue else ''
-            raise PipelineError(
-                f'stage "{stage.name}" ({stage.title}) is not implemented '
-                f'in this version of mmwsss{where}: missing '
-                f'{", ".join(missing)}')
         self.echo(f'\n==== stage {stage.name}: {stage.title}')
         start = time.time()
         try:

@@ -1,6 +1,6 @@
 """Errors in what the user gave (configs, options, data files). The tools
 print their message, which names the key or file and the fix, as one
-``error:`` line and exit 1 (:func:`mmwsss.utils.tool_utils.report_error`);
+``error:`` line and exit 1 (:func:`mmwsss.apis.tool_utils.report_error`);
 both are ``ValueError`` so existing handlers keep catching them."""
 
 

@@ -1,6 +1,7 @@
 """Atomic file writing: write to a temporary file beside the target, then
-rename, so an interrupted stage never leaves a truncated output behind; and
-the image id that names every per-image output."""
+rename, so an interrupted stage never leaves a truncated output behind; PNG
+writing and image / label reading; and the image id that names every
+per-image output."""
 import io
 import os
 import os.path as osp
@@ -86,6 +87,15 @@ def sample_id(info: dict) -> str:
     if img_id is None:
         img_id = osp.splitext(osp.basename(info['img_path']))[0]
     return str(img_id)
+
+
+def load_rgb(path: str) -> np.ndarray:
+    """H×W×3 uint8 RGB image, with the file named in the error."""
+    try:
+        with Image.open(path) as img:
+            return np.array(img.convert('RGB'))
+    except (OSError, ValueError) as err:
+        raise OSError(f'cannot read image {path}: {err}') from err
 
 
 def load_label(path: str, what: str = 'GT mask') -> np.ndarray:

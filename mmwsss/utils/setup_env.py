@@ -7,7 +7,12 @@ from mmengine import DefaultScope
 
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import mmwsss (and the mmseg modules it builds on) so registries are
-    filled; optionally make ``mmwsss`` the default scope."""
+    filled; optionally make ``mmwsss`` the default scope.
+
+    The imports of higher layers sit in the function, as in
+    ``mmseg.utils.register_all_modules``: they run when it is called, so
+    ``utils`` stays the bottom layer (the one exemption of
+    ``tests/test_layers.py``)."""
     import mmseg.datasets  # noqa: F401
     import mmseg.engine  # noqa: F401
     import mmseg.evaluation  # noqa: F401

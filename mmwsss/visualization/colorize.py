@@ -3,7 +3,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from mmwsss.datasets.base import make_palette
+from mmwsss.utils.palette import make_palette
 
 #: Label value of unlabelled pixels (VOC borders, pseudo-mask holes).
 IGNORE_INDEX = 255
@@ -16,7 +16,7 @@ def label_palette(colours: Optional[Sequence[Sequence[int]]] = None
                   ) -> np.ndarray:
     """256×3 uint8 palette: ``colours`` (a data set's metainfo palette,
     N×3; default none) over the VOC colour map that every data set of the
-    project uses (:func:`mmwsss.datasets.base.make_palette`), so a label
+    project uses (:func:`mmwsss.utils.palette.make_palette`), so a label
     past the data set's classes still gets a colour."""
     palette = np.array(make_palette(256), dtype=np.uint8)
     if colours is not None and len(colours):

@@ -19,9 +19,9 @@ from urllib.parse import quote
 
 import numpy as np
 
-from mmwsss.inference.cam_io import CAM_SUFFIX
 from mmwsss.pipeline.results import (ROWS, StageRow, load_metrics,
                                      stage_rows)
+from mmwsss.utils.cam_io import CAM_SUFFIX
 from mmwsss.utils.io import atomic_path, save_rgb_png
 from .colorize import IGNORE_COLOUR, label_palette
 from .curves import curve_summary, find_curves, plot_curve

@@ -8,7 +8,7 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
-from mmwsss.inference.cam_io import CAM_SUFFIX, CAMFileError, read_cam
+from mmwsss.utils.cam_io import CAM_SUFFIX, CAMFileError, read_cam
 from .cam_overlay import class_name, heatmap_overlay, max_cam
 from .colorize import colorize_label
 from .panels import Tile
@@ -105,12 +105,6 @@ def read_label(path: str) -> np.ndarray:
         if img.mode not in ('P', 'L', '1', 'I', 'I;16'):
             raise ValueError(f'{path}: not an index map (mode {img.mode})')
         return np.asarray(img).astype(np.int64)
-
-
-def label_classes(label: np.ndarray, class_names: Sequence[str]) -> str:
-    """Names of the foreground classes of a label map, ', '-joined."""
-    keys = [int(k) for k in np.unique(label) if 0 < k < 255]
-    return ', '.join(class_name(class_names, k) for k in keys)
 
 
 def cam_tile(image: np.ndarray, path: str, caption: str,

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from mmwsss.apis import infer_cams, init_model
-from mmwsss.inference.cam_io import read_cam
+from mmwsss.utils.cam_io import read_cam
 from tests.conftest import CAM_CONFIG, REPO, data_opts, load_tool
 
 FAST = {'model.test_cfg.scales': [1.0, 0.5]}

@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from mmwsss.apis import make_pseudo_mask
-from mmwsss.inference.cam_io import CAMData, cam_path, save_cam
+from mmwsss.utils.cam_io import CAMData, cam_path, save_cam
 
 # class 3 and class 5 maps of a 2×3 image
 CAMS = CAMData(

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
-from mmwsss.inference.cam_io import save_cam
+from mmwsss.utils.cam_io import save_cam
 from tests.conftest import REPO
 
 # mmwsss-scope configs; configs/segmentation/ and the saliency-refinement
@@ -24,6 +24,24 @@ CONFIGS = sorted(
     and osp.join('configs', 'pipelines') not in p
     and not osp.basename(p).startswith('saliency_refine'))
 HEAVY = ('rs269', 'r50')  # big backbones: build once, skip forward
+# the CAM trainers of configs/pnoc: preset, key of the second classifier
+# and the vanilla run whose checkpoint initialises it
+METHODS = {
+    'pnoc_rs269_voc': ('PNOC', 'noc', 'work_dirs/cam_rs269_voc/epoch_15.pth'),
+    'pnoc_rs101_voc': ('PNOC', 'noc', 'work_dirs/cam_rs101_voc/epoch_15.pth'),
+    'pnoc_rs269_coco': ('PNOC', 'noc',
+                        'work_dirs/cam_rs269_coco/epoch_15.pth'),
+    'poc_rs269_voc': ('POC', 'oc', 'work_dirs/cam_rs269_voc/epoch_15.pth'),
+    'occse_rs269_voc': ('OCCSE', 'oc',
+                        'work_dirs/cam_rs269_voc/epoch_15.pth'),
+    'puzzle_rs269_voc': ('PuzzleCAM', None, None),
+    'pnoc_tiny_synthetic': ('PNOC', 'noc',
+                            'work_dirs/demo/vanilla/epoch_20.pth'),
+    'poc_tiny_synthetic': ('POC', 'oc', 'work_dirs/demo/vanilla/epoch_20.pth'),
+    'occse_tiny_synthetic': ('OCCSE', 'oc',
+                             'work_dirs/demo/vanilla/epoch_20.pth'),
+    'puzzle_tiny_synthetic': ('PuzzleCAM', None, None),
+}
 
 
 @pytest.mark.parametrize('path', CONFIGS,
@@ -34,15 +52,34 @@ def test_config_builds(path, tmp_path):
     assert cfg.default_scope == 'mmwsss'
     assert 'mmwsss' in cfg.custom_imports['imports']
     init_default_scope('mmwsss')
+    method = METHODS.get(osp.basename(path)[:-3])
     if 'generator' in cfg.model:  # CAM trainers (Puzzle-CAM ... P-NOC)
+        assert method, f'{path}: add it to METHODS'
+        checkpoints = {k: cfg.model.pop(k, None)
+                       for k in ('noc_checkpoint', 'oc_checkpoint')}
+        _, second, vanilla = method
+        if second:
+            assert checkpoints[f'{second}_checkpoint'] == vanilla
+        assert not any(checkpoints.values()) or second
         cfg.model.generator.pretrained = None
-        cfg.model.noc_checkpoint = None
     else:
         cfg.model.pretrained = None
     model = MODELS.build(cfg.model)
     model.init_weights()  # no file is read: every weight path is None
+    if method:  # the preset sets the method's switches, nothing else
+        from mmwsss.models.classifiers.pnoc import PRESETS
+        preset, second, _ = method
+        assert type(model).__name__ == preset
+        switches = dict(PRESETS[preset].fixed_switches)
+        assert {k: getattr(model, k) for k in switches} == switches
+        assert not set(switches) & set(Config.fromfile(path).model)
+        assert model.second_key == second
     if hasattr(model, 'generator'):
         model = model.generator
+    if 'coarse_align' in getattr(model, 'test_cfg', {}):
+        # the reference's geometry (ResNeSt) or 'corner' throughout (tiny)
+        pair = (model.test_cfg['align'], model.test_cfg['coarse_align'])
+        assert pair in (('center', 'resize'), ('corner', 'corner')), pair
     # class-agnostic models (C²AM) have no num_classes
     num_classes = getattr(model, 'num_classes', None)
     if num_classes is not None:
@@ -72,6 +109,15 @@ def test_config_builds(path, tmp_path):
     assert packed['data_samples'].gt_label.shape == (num_classes or 3, )
     if any('cam_dir' in t for t in cfg.train_dataloader.dataset.pipeline):
         assert packed['data_samples'].gt_cam_hint.shape == tuple(crop)
+
+
+def test_model_bases_name_no_previous_run():
+    """Paths of earlier runs (work_dirs/...) sit in the top-level method
+    configs, one visible line each, never in a model base."""
+    for path in glob.glob(osp.join(REPO, 'configs', '_base_', 'models',
+                                   '*.py')):
+        with open(path) as f:
+            assert 'work_dirs' not in f.read(), path
 
 
 def test_stock_mmseg_registry_sees_mmwsss_via_custom_imports():

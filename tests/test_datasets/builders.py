@@ -8,8 +8,8 @@ from typing import Dict, Iterable, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
-from mmwsss.datasets.base import make_palette
 from mmwsss.utils.io import save_indexed_png
+from mmwsss.utils.palette import make_palette
 
 PALETTE = np.array(make_palette(256), np.uint8)
 Box = Tuple[float, float, float, float]

@@ -9,8 +9,8 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
-from mmwsss.datasets import SYNTHETIC_CLASSES, CyclingLoader
-from mmwsss.datasets.synthetic import generate_synthetic_voc
+from mmwsss.datasets import CyclingLoader
+from mmwsss.synthetic import SYNTHETIC_CLASSES, generate_synthetic_voc
 from mmwsss.utils.errors import DataError
 
 

@@ -10,9 +10,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from mmwsss.datasets import SYNTHETIC_CLASSES, OoDDataset
-from mmwsss.datasets.synthetic import generate_synthetic_voc
+from mmwsss.datasets import OoDDataset
 from mmwsss.registry import DATASETS
+from mmwsss.synthetic import SYNTHETIC_CLASSES, generate_synthetic_voc
 from mmwsss.utils.errors import ConfigError
 from tests.conftest import REPO
 from tests.test_datasets.builders import write_image, write_lines

@@ -5,7 +5,8 @@ import pytest
 import torch
 from mmseg.evaluation import IoUMetric
 
-from mmwsss.evaluation import CAMIoUMetric, cams_to_label
+from mmwsss.evaluation import CAMIoUMetric
+from mmwsss.utils.cam_utils import cams_to_index, index_to_label
 
 CLASSES = ('background', 'cat', 'dog')
 
@@ -117,8 +118,8 @@ def test_matches_stock_iou_metric():
         keys = np.sort(rng.choice([1, 2, 3], 2, replace=False))
         cams = rng.random((2, h, w)).astype(np.float32)
         samples.append(sample(cams, keys, gt))
-        pred = cams_to_label(torch.from_numpy(cams), torch.from_numpy(keys),
-                             0.45)
+        pred = index_to_label(cams_to_index(torch.from_numpy(cams), 0.45),
+                              torch.from_numpy(keys))
         stock_samples.append(
             dict(pred_sem_seg=dict(data=pred[None]),
                  gt_sem_seg=dict(data=torch.from_numpy(gt)[None])))

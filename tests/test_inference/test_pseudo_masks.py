@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from mmwsss.inference.pseudo_masks import make_pseudo_mask, voc_palette
+from mmwsss.inference.pseudo_masks import make_pseudo_mask
+from mmwsss.utils.palette import voc_palette
 
 
 def test_voc_palette():

@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.structures import SegDataSample
 
-from mmwsss.inference.cam_io import read_cam
+from mmwsss.utils.cam_io import read_cam
 from mmwsss.models.cam_modes import (CAM_MODES, AdvCAM, PlainCAM,
                                      build_cam_mode, reduced_iterations)
 from mmwsss.models.utils import (multi_scale_flip_forward, normalize_cam,

@@ -177,7 +177,8 @@ def test_predict_keeps_the_stride4_cams_of_every_scale():
         _, coarse = multi_scale_flip_forward(
             model.forward_cam, data['inputs'], scales=cfg['scales'],
             flip=cfg['flip'], stride=cfg['stride'], align=cfg['align'],
-            resize=model.tta_resize(), out_stride=4)
+            resize=model.tta_resize(), out_stride=4,
+            coarse_align=cfg['coarse_align'])
     assert out.cams_coarse.shape == (2, 11, 15)
     assert out.coarse_stride == 4
     expected = normalize_cam(coarse[0, out.cam_keys - 1])

@@ -89,6 +89,61 @@ def test_upsample_rejects_unknown_alignment():
         upsample_to(_hot(2, 2, 0, 0), (8, 8), 4, align='middle')
 
 
+def test_upsample_resize_stretches_onto_the_image_by_hand():
+    """'resize' is a plain bilinear resize to (H, W): on a 70-px side (not
+    a multiple of 16) it stretches 5 cells over 70 px where 'center'
+    resizes them to 80 px and crops."""
+    from mmwsss.models.utils import upsample_to
+    maps = torch.arange(5.).view(1, 1, 5, 1).expand(1, 1, 5, 2)
+    resize = upsample_to(maps, (70, 32), 16, align='resize')
+    center = upsample_to(maps, (70, 32), 16, align='center')
+    # align_corners=False: pixel y reads cell (y + 0.5)·5/70 − 0.5
+    y = torch.arange(70.)
+    expected = ((y + 0.5) * 5 / 70 - 0.5).clamp(0, 4)
+    assert torch.allclose(resize[0, 0, :, 0], expected, atol=1e-5)
+    centred = ((y + 0.5) / 16 - 0.5).clamp(0, 4)  # the 80-px grid
+    assert torch.allclose(center[0, 0, :, 0], centred, atol=1e-5)
+    # on a multiple of the stride the two are the same geometry
+    assert torch.allclose(upsample_to(maps, (80, 32), 16, align='resize'),
+                          upsample_to(maps, (80, 32), 16, align='center'))
+
+
+def test_stride4_center_and_resize_by_hand():
+    """On the stride-4 grid 'center' keeps the cells at the centre of their
+    16-px blocks (the 80-px image's 20 cells, cropped to ceil(70/4) = 18)
+    while 'resize' stretches the 5 cells over the 18."""
+    from mmwsss.models.utils import resample_to_stride
+    maps = torch.arange(5.).view(1, 1, 5, 1)
+    center = resample_to_stride(maps, (70, 4), 4, 16, align='center')
+    resize = resample_to_stride(maps, (70, 4), 4, 16, align='resize')
+    j = torch.arange(18.)
+    assert center.shape == resize.shape == (1, 1, 18, 1)
+    assert torch.allclose(center[0, 0, :, 0],
+                          ((j + 0.5) / 4 - 0.5).clamp(0, 4), atol=1e-6)
+    assert torch.allclose(resize[0, 0, :, 0],
+                          ((j + 0.5) * 5 / 18 - 0.5).clamp(0, 4), atol=1e-6)
+
+
+def test_center_needs_a_pitch_dividing_the_stride():
+    import pytest
+    from mmwsss.models.utils import resample_to_stride
+    with pytest.raises(ValueError, match="'resize' or 'corner'"):
+        resample_to_stride(_hot(2, 2, 0, 0), (32, 32), 3, 16,
+                           align='center')
+
+
+def test_unknown_test_cfg_alignment_names_the_key():
+    import pytest
+
+    from mmwsss.registry import MODELS
+    from tests.conftest import tiny_backbone
+    with pytest.raises(ValueError, match='test_cfg.coarse_align'):
+        MODELS.build(dict(type='mmwsss.CAMClassifier',
+                          backbone=tiny_backbone(), num_classes=2,
+                          in_channels=64,
+                          test_cfg=dict(coarse_align='centre')))
+
+
 # ---------------------------------------------------------------- stride-4 CAMs
 def _two_cell_forward(value_left: float = 1.0):
     """A 'network' at stride 16 whose map is one row of cells
@@ -101,13 +156,13 @@ def _two_cell_forward(value_left: float = 1.0):
     return forward
 
 
-def test_stride4_center_is_the_reference_interpolation_by_hand():
+def test_stride4_resize_is_the_reference_interpolation_by_hand():
     # 2 cells wide (32 px) -> 8 stride-4 cells; align_corners=False bilinear
     # reads cell j at source x = (j + 0.5)·2/8 − 0.5 = j/4 − 0.375 (clamped)
     x = torch.zeros(1, 3, 16, 32)
     _, coarse = multi_scale_flip_forward(
         _two_cell_forward(), x, scales=(1.0, ), flip=False, stride=16,
-        align='center', out_stride=4)
+        align='center', out_stride=4)  # coarse_align: 'resize' (default)
     expected = torch.tensor([1, 1, 0.875, 0.625, 0.375, 0.125, 0, 0.])
     assert coarse.shape == (1, 1, 4, 8)
     assert torch.allclose(coarse[0, 0, 0], expected, atol=1e-6)
@@ -118,14 +173,14 @@ def test_stride4_corner_puts_cell_j_at_pixel_4j_by_hand():
     x = torch.zeros(1, 3, 16, 32)
     _, coarse = multi_scale_flip_forward(
         _two_cell_forward(), x, scales=(1.0, ), flip=False, stride=16,
-        align='corner', out_stride=4)
+        align='corner', out_stride=4, coarse_align='corner')
     expected = torch.tensor([1, .75, .5, .25, 0, 0, 0, 0.])
     assert torch.allclose(coarse[0, 0, 0], expected, atol=1e-6)
     # at scale 0.5 the image is 16 px wide (1 cell + border clamp): pixel
     # 4j is feature coordinate 4j·0.5/16 = j/8; one cell -> all ones
     _, half = multi_scale_flip_forward(
         _two_cell_forward(), x, scales=(0.5, ), flip=False, stride=16,
-        align='corner', out_stride=4)
+        align='corner', out_stride=4, coarse_align='corner')
     assert torch.allclose(half, torch.ones_like(half))
 
 

@@ -109,3 +109,39 @@ def test_corner_aligned_mask_peaks_at_the_cell_pixel():
     assert divmod(int(corner.flatten().argmax()), 64) == (16, 16)
     y, _ = divmod(int(center.flatten().argmax()), 64)
     assert y >= 23
+
+
+@pytest.mark.parametrize('size,cells', [((64, 64), (4, 4)),
+                                        ((70, 96), (5, 6)),
+                                        ((100, 100), (7, 7))])
+def test_default_mask_is_the_reference_plain_resize(size, cells):
+    """The default erasing mask (align='resize') is the reference's
+    ``F.interpolate`` of the ReLU'd CAM to the image, normalised by one
+    maximum, bit for bit, at any image size."""
+    g = torch.Generator().manual_seed(0)
+    cams = torch.randn(2, 3, *cells, generator=g)
+    one_hot = torch.tensor([[0., 1., 0.], [0., 0., 1.]])
+    mask = (cams * one_hot[:, :, None, None]).sum(1, keepdim=True)
+    ref = torch.nn.functional.interpolate(
+        torch.relu(mask), size=size, mode='bilinear', align_corners=False)
+    ref = ref / (ref.max() + 1e-5)
+    assert torch.equal(class_specific_mask(cams, one_hot, size, True), ref)
+
+
+def test_center_mask_is_the_resize_only_on_stride_multiples():
+    """'center' (cells at the centre of their block) and 'resize' agree
+    when the image side is a multiple of the stride and differ otherwise
+    (70 px at stride 16: 80 px stride-aligned, cropped)."""
+    g = torch.Generator().manual_seed(0)
+    one_hot = torch.ones(1, 1)
+    square = torch.rand(1, 1, 4, 4, generator=g)
+    assert torch.allclose(
+        class_specific_mask(square, one_hot, (64, 64), False,
+                            align='center'),
+        class_specific_mask(square, one_hot, (64, 64), False), atol=1e-6)
+    tall = torch.rand(1, 1, 5, 6, generator=g)
+    center = class_specific_mask(tall, one_hot, (70, 96), False,
+                                 align='center')
+    resize = class_specific_mask(tall, one_hot, (70, 96), False)
+    assert center.shape == resize.shape == (1, 1, 70, 96)
+    assert not torch.allclose(center, resize, atol=1e-3)

@@ -9,6 +9,7 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.registry import init_default_scope
 from mmseg.structures import SegDataSample
 
+from mmwsss.engine.optimizers import SumAccumOptimWrapper
 from mmwsss.registry import MODELS
 from tests.conftest import tiny_backbone
 
@@ -18,7 +19,9 @@ def scope():
     init_default_scope('mmwsss')
 
 
-def pnoc_cfg(**kwargs):
+def pnoc_cfg(second='noc', **kwargs):
+    """A tiny model of the family (P-NOC by default); ``second`` is the key
+    of the second classifier ('noc', 'oc' or None)."""
     net = dict(type='CAMClassifier', backbone=tiny_backbone(),
                num_classes=4, in_channels=64)
     cfg = dict(
@@ -27,8 +30,9 @@ def pnoc_cfg(**kwargs):
                                mean=[123.675, 116.28, 103.53],
                                std=[58.395, 57.12, 57.375],
                                bgr_to_rgb=True, size=(64, 64)),
-        generator=net,
-        noc=dict(net, freeze_bn=True))
+        generator=net)
+    if second:
+        cfg[second] = dict(net, freeze_bn=True)
     cfg.update(kwargs)
     return cfg
 
@@ -49,11 +53,12 @@ def batch(b=4):
 
 
 def wrappers(model, gen_accum=1, noc_accum=1):
+    """The reference's wrappers: micro-batch gradients summed."""
     return OptimWrapperDict(
-        generator=OptimWrapper(
+        generator=SumAccumOptimWrapper(
             torch.optim.SGD(model.generator.parameters(), lr=0.1),
             accumulative_counts=gen_accum),
-        noc=OptimWrapper(
+        noc=SumAccumOptimWrapper(
             torch.optim.SGD(
                 [p for p in model.noc.parameters() if p.requires_grad],
                 lr=0.1),
@@ -77,14 +82,14 @@ def changed(before, module):
 
 def test_generator_and_noc_updates_touch_only_their_network():
     torch.manual_seed(0)
-    model = MODELS.build(pnoc_cfg(train_noc=False, cse=True)).train()
-    gen0, noc0 = snapshot(model.generator), snapshot(model.noc)
+    model = MODELS.build(pnoc_cfg('oc', type='POC')).train()
+    gen0, oc0 = snapshot(model.generator), snapshot(model.oc)
     set_iter(5)
     log = model.train_step(batch(), model_ow := OptimWrapper(
         torch.optim.SGD(model.generator.parameters(), lr=0.1)))
     assert {'loss_cls', 'loss_puzzle', 'loss_re', 'loss_cse'} <= set(log)
     assert changed(gen0, model.generator)
-    assert not changed(noc0, model.noc)  # frozen OC (P-OC)
+    assert not changed(oc0, model.oc)  # frozen OC (P-OC)
     del model_ow
 
     torch.manual_seed(0)
@@ -168,17 +173,6 @@ def test_accumulation_steps_once_per_n_micro_steps():
     assert steps == {'generator': 2, 'noc': 2}
 
 
-def test_sum_accumulation_undoes_mmengine_mean():
-    torch.manual_seed(0)
-    model = MODELS.build(pnoc_cfg(accumulation='sum'))
-    ow = OptimWrapper(torch.optim.SGD(model.generator.parameters(), lr=0.1),
-                      accumulative_counts=2)
-    loss = torch.tensor(3.0)
-    assert model._scaled(loss, ow).item() == 6.0
-    model.accumulation = 'mean'
-    assert model._scaled(loss, ow).item() == 3.0
-
-
 def test_predict_uses_the_generator():
     torch.manual_seed(0)
     model = MODELS.build(pnoc_cfg()).eval()
@@ -190,28 +184,114 @@ def test_predict_uses_the_generator():
 
 
 def test_config_errors():
-    with pytest.raises(ValueError, match='noc'):
-        MODELS.build(pnoc_cfg(noc=None))
+    with pytest.raises(ValueError, match='PNOC needs model.noc'):
+        MODELS.build(pnoc_cfg(None))
     with pytest.raises(KeyError, match='rec'):
         MODELS.build(pnoc_cfg(weights=dict(rec=1.0)))
-    with pytest.raises(ValueError, match='accumulation'):
-        MODELS.build(pnoc_cfg(accumulation='avg'))
+    with pytest.raises(ValueError, match='train_noc needs cse'):
+        MODELS.build(pnoc_cfg(None, type='PNOCFamily', cse=False))
 
 
-def test_missing_noc_checkpoint_names_config_key(tmp_path):
-    model = MODELS.build(pnoc_cfg(noc_checkpoint=str(tmp_path / 'x.pth')))
-    with pytest.raises(FileNotFoundError, match='model.noc_checkpoint'):
+@pytest.mark.parametrize('key,second', [('noc', 'noc'), ('oc', 'oc')])
+def test_missing_checkpoint_names_config_key(tmp_path, key, second):
+    preset = dict(noc='PNOC', oc='POC')[second]
+    model = MODELS.build(pnoc_cfg(
+        second, type=preset, **{f'{key}_checkpoint': str(tmp_path / 'x')}))
+    with pytest.raises(FileNotFoundError, match=f'model.{key}_checkpoint'):
         model.init_weights()
 
 
-def test_presets():
-    poc = MODELS.build(dict(pnoc_cfg(), type='POC'))
-    assert poc.puzzle and poc.cse and not poc.train_noc
-    assert not any(p.requires_grad for p in poc.noc.parameters())
-    puzzle = MODELS.build(dict(pnoc_cfg(), type='PuzzleCAM', noc=None))
-    assert puzzle.noc is None and not puzzle.cse
-    occse = MODELS.build(dict(pnoc_cfg(), type='OCCSE'))
-    assert not occse.puzzle and occse.cse
+PRESET_SWITCHES = dict(
+    PuzzleCAM=(dict(puzzle=True, cse=False, train_noc=False), None),
+    OCCSE=(dict(puzzle=False, cse=True, train_noc=False), 'oc'),
+    POC=(dict(puzzle=True, cse=True, train_noc=False), 'oc'),
+    PNOC=(dict(puzzle=True, cse=True, train_noc=True), 'noc'),
+)
+
+
+@pytest.mark.parametrize('preset', sorted(PRESET_SWITCHES))
+def test_each_preset_fixes_its_switches_and_second_key(preset):
+    from mmwsss.models.classifiers.pnoc import PRESETS
+    switches, second = PRESET_SWITCHES[preset]
+    assert dict(PRESETS[preset].fixed_switches) == switches
+    model = MODELS.build(pnoc_cfg(second, type=preset))
+    assert {k: getattr(model, k) for k in switches} == switches
+    assert model.second_key == second
+    other = dict(noc='oc', oc='noc').get(second, 'noc')
+    assert other not in dict(model.named_children())
+    if second is None:
+        assert model.second is None
+        return
+    assert model.second is getattr(model, second)
+    assert all(k.startswith(('generator.', f'{second}.'))
+               for k in model.state_dict())
+    trains = any(p.requires_grad for p in model.second.parameters())
+    assert trains == switches['train_noc']
+    # the same value as the preset's is accepted, a different one refused
+    MODELS.build(pnoc_cfg(second, type=preset, **switches))
+    for key, value in switches.items():
+        with pytest.raises(ValueError, match=f'{preset} fixes {key}={value};'
+                           '.*PNOCFamily to combine switches freely'):
+            MODELS.build(pnoc_cfg(second, type=preset, **{key: not value}))
+
+
+def test_refusal_names_the_preset_to_use():
+    with pytest.raises(ValueError, match='OCCSE fixes puzzle=False; use POC '
+                       'for puzzle . CSE'):
+        MODELS.build(pnoc_cfg('oc', type='OCCSE', puzzle=True))
+    with pytest.raises(ValueError, match='PNOC fixes train_noc=True; use POC'):
+        MODELS.build(pnoc_cfg('noc', type='PNOC', train_noc=False))
+    with pytest.raises(ValueError, match='PuzzleCAM fixes cse=False; use POC'):
+        MODELS.build(pnoc_cfg(None, type='PuzzleCAM', cse=True))
+
+
+def test_family_combines_switches_freely():
+    """P-NOC without the puzzle terms (docs/experiments.md) needs the
+    general class; its second classifier follows train_noc."""
+    model = MODELS.build(pnoc_cfg(type='PNOCFamily', puzzle=False))
+    assert (model.puzzle, model.cse, model.train_noc) == (False, True, True)
+    assert model.second_key == 'noc'
+    frozen = MODELS.build(pnoc_cfg('oc', type='PNOCFamily', train_noc=False))
+    assert frozen.second_key == 'oc'
+
+
+@pytest.mark.parametrize('preset,wrong,right', [
+    ('PNOC', 'oc', 'noc'), ('POC', 'noc', 'oc'), ('OCCSE', 'noc', 'oc')])
+def test_wrong_second_key_names_the_right_one(preset, wrong, right):
+    with pytest.raises(ValueError, match=f'{preset} .*configure it as '
+                       f'model.{right} and model.{right}_checkpoint, not '
+                       f'model.{wrong}'):
+        MODELS.build(pnoc_cfg(wrong, type=preset))
+    with pytest.raises(ValueError, match=f'not model.{wrong}_checkpoint'):
+        MODELS.build(pnoc_cfg(right, type=preset,
+                              **{f'{wrong}_checkpoint': 'x.pth'}))
+
+
+def test_puzzle_cam_refuses_an_unused_second_classifier():
+    with pytest.raises(ValueError, match='PuzzleCAM has no CSE term.*'
+                       'remove model.oc'):
+        MODELS.build(pnoc_cfg('oc', type='PuzzleCAM'))
+
+
+def test_old_frozen_oc_checkpoint_keys_load_as_oc(tmp_path):
+    """OC-CSE / P-OC checkpoints of older runs keep the frozen OC under
+    ``noc.``; loading (mmengine's load_checkpoint, as resume/load_from)
+    moves them to ``oc.``. P-NOC keeps ``noc.``."""
+    from mmengine.runner import load_checkpoint
+    torch.manual_seed(0)
+    saved = MODELS.build(pnoc_cfg('oc', type='POC'))
+    old = {(f'noc.{k[3:]}' if k.startswith('oc.') else k): v
+           for k, v in saved.state_dict().items()}
+    path = str(tmp_path / 'old_poc.pth')
+    torch.save(dict(state_dict=old), path)
+    torch.manual_seed(1)
+    model = MODELS.build(pnoc_cfg('oc', type='POC'))
+    assert not torch.equal(model.oc.head.weight, saved.oc.head.weight)
+    load_checkpoint(model, path, strict=True)
+    assert torch.equal(model.oc.head.weight, saved.oc.head.weight)
+    pnoc = MODELS.build(pnoc_cfg())
+    with pytest.raises(RuntimeError, match='oc'):
+        pnoc.load_state_dict(saved.state_dict())
 
 
 def test_ema_follows_generator_steps_only():
@@ -324,7 +404,8 @@ def test_train_step_matches_the_reference_loop():
         torch.manual_seed(10 + i)
         ours.train_step(copy.deepcopy(data), ow_ours)
         torch.manual_seed(10 + i)
-        reference_step(ref, ow_ref, copy.deepcopy(data), i, 4, {}, 'cpu')
+        reference_step(ref, {k: ow_ref[k].optimizer for k in ow_ref.keys()},
+                       copy.deepcopy(data), i, 4, 2, {}, 'cpu')
     for net in ('generator', 'noc'):
         a = getattr(ours, net).state_dict()
         b = getattr(ref, net).state_dict()

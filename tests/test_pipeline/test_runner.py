@@ -1,5 +1,5 @@
-"""StageRunner: order, skip/resume, failure and not-implemented messages,
-metrics capture; PNOCPipeline: commands built from a pipeline config."""
+"""StageRunner: order, skip/resume, failure messages, metrics capture;
+PNOCPipeline: commands built from a pipeline config."""
 import json
 import os.path as osp
 import sys
@@ -71,15 +71,6 @@ def test_failure_stops_and_resume_continues(tmp_path):
     assert runs(tmp_path) == ['a', 'c']
 
 
-def test_missing_tool_says_not_implemented(tmp_path):
-    stage = Stage('x', 'future', lambda: [], requires=['tools/nope.py'],
-                  issue='issue 99')
-    runner = StageRunner(REPO, str(tmp_path), echo=lambda s: None)
-    with pytest.raises(PipelineError, match='not implemented.*issue 99.*'
-                       'tools/nope.py'):
-        runner.run([stage])
-
-
 def test_metrics_are_saved_from_the_json_line(tmp_path):
     stage = Stage('m', 'metrics', lambda: [Command(
         py('print("log"); print(\'{"mIoU": 42.5}\')'), metrics='m')])
@@ -114,10 +105,9 @@ def test_reference_pipelines_build_their_commands(name, tmp_path):
     stages = {s.name: s for s in pipe.stages()}
     assert list(stages)[:3] == ['vanilla', 'pnoc', 'cams']
     assert list(stages)[-1] == 'segmentation'
-    for stage in stages.values():  # every config named exists
-        for path in stage.requires:
-            if path.startswith('configs/'):
-                assert osp.isfile(osp.join(REPO, path)), path
+    for name, stage_cfg in cfg.stages.items():  # every config named exists
+        if stage_cfg and 'config' in stage_cfg:
+            assert osp.isfile(osp.join(REPO, stage_cfg['config'])), name
     (cmd, ) = stages['vanilla'].build()
     argv = cmd.resolve()
     assert argv[:4] == ['python', '-m', 'torch.distributed.run',
@@ -191,3 +181,26 @@ def test_walk_settings_reach_model_test_cfg(tmp_path):
             'model.test_cfg.image_size=96'} <= set(opts)
     assert cmd[cmd.index('--work-dir') + 1] == str(affinity / 'infer')
     assert not any('test_cfg' in o for o in argv(None))
+
+
+@pytest.mark.parametrize('config,key', [
+    ('pnoc_tiny_synthetic', 'model.noc_checkpoint'),
+    ('poc_tiny_synthetic', 'model.oc_checkpoint'),
+    ('puzzle_tiny_synthetic', None)])
+def test_vanilla_checkpoint_goes_to_the_second_classifier_key(
+        tmp_path, config, key):
+    """The pnoc stage hands the vanilla checkpoint to the key of the
+    config's second classifier: noc (P-NOC), oc (OC-CSE, P-OC), none
+    (Puzzle-CAM)."""
+    vanilla = tmp_path / 'vanilla'
+    vanilla.mkdir()
+    ckpt = str(vanilla / 'epoch_20.pth')
+    (vanilla / 'last_checkpoint').write_text(ckpt)
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'pipelines',
+                                   'pnoc_synthetic.py'))
+    cfg.stages.pnoc.config = f'configs/pnoc/{config}.py'
+    pipe = PNOCPipeline(cfg, REPO, str(tmp_path), python='python')
+    argv = {s.name: s for s in pipe.stages()}['pnoc'].build()[0].resolve()
+    opts = argv[argv.index('--cfg-options') + 1:]
+    given = [o for o in opts if o.split('=')[0].endswith('oc_checkpoint')]
+    assert given == ([f'{key}={ckpt}'] if key else [])

@@ -1,5 +1,5 @@
 """C2AM / C²AM-H model pieces: pooling, hint selection and loss (including
-the empty-hint case), polarity, accumulation and predict."""
+the empty-hint case), polarity and predict."""
 import math
 
 import pytest
@@ -210,34 +210,6 @@ def test_predict_attaches_saliency_as_a_one_class_cam():
         assert torch.equal(ds.cams, ds.saliency)
         assert ds.cam_keys.tolist() == [1]
         assert ds.saliency.max() <= 1.0 and ds.saliency.min() >= 0.0
-
-
-class RecordingWrapper:
-    """The parts of OptimWrapper train_step uses, recording the loss."""
-
-    def __init__(self, counts: int) -> None:
-        self._accumulative_counts = counts
-        self.losses = []
-
-    def optim_context(self, model):
-        import contextlib
-        return contextlib.nullcontext()
-
-    def update_params(self, loss):
-        self.losses.append(loss.detach())
-
-
-@pytest.mark.parametrize('mode,factor', [('sum', 2.0), ('mean', 1.0)])
-def test_accumulation_sum_undoes_mmengine_scaling(mode, factor):
-    model = build(accumulation=mode)
-    data = dict(
-        inputs=[torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)] * 2,
-        data_samples=samples(2, False))
-    wrapper = RecordingWrapper(2)
-    torch.manual_seed(0)
-    log = model.train_step(data, wrapper)
-    assert wrapper.losses[0].item() == pytest.approx(
-        factor * log['loss'].item(), rel=1e-5)
 
 
 def test_sigmoid_activation_averages_probabilities():

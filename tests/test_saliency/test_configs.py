@@ -34,7 +34,7 @@ def test_c2am_h_voc_reference_values():
     assert cfg.train_cfg.max_epochs == 10
     assert cfg.train_dataloader.batch_size == 64
     assert cfg.optim_wrapper.accumulative_counts == 2
-    assert cfg.model.accumulation == 'sum'
+    assert cfg.optim_wrapper.type == 'SumAccumOptimWrapper'
     opt = cfg.optim_wrapper.optimizer
     assert (opt.lr, opt.momentum, opt.weight_decay) == (0.001, 0.0, 1e-4)
     assert cfg.optim_wrapper.paramwise_cfg.scratch_lr_mult == 10.0

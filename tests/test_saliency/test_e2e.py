@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.inference.cam_io import cam_path, save_cam
+from mmwsss.utils.cam_io import cam_path, save_cam
 from tests.conftest import REPO, data_opts, load_tool, run_tool
 
 C2AM_H = osp.join(REPO, 'configs', 'c2am', 'c2am_h_tiny_synthetic.py')
@@ -94,8 +94,8 @@ def test_saliency_maps_are_full_size_grey_pngs(saliency_run, synthetic_root,
     cfg = Config.fromfile(C2AM_H)
     ds = cfg.test_dataloader.dataset
     ds.update(data_root=synthetic_root, ann_file=cfg.data_splits.train_aug)
-    from mmwsss.inference.saliency import saliency_path
-    from mmwsss.utils.tool_utils import pending_indices
+    from mmwsss.apis.tool_utils import pending_indices
+    from mmwsss.utils.saliency_io import saliency_path
     assert pending_indices(ds.to_dict(),
                            lambda i: saliency_path(sal, i))[0] == []
     import shutil

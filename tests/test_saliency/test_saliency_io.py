@@ -8,9 +8,9 @@ from PIL import Image
 from mmwsss.evaluation import CAMIoUMetric
 from mmwsss.evaluation.metrics.saliency_writer import (SaliencyWriter,
                                                        saliency_from_sample)
-from mmwsss.inference.saliency import (SaliencyFileError, load_saliency,
-                                       make_pseudo_saliency, save_mask,
-                                       save_saliency, saliency_path)
+from mmwsss.inference.saliency import make_pseudo_saliency
+from mmwsss.utils.saliency_io import (SaliencyFileError, load_saliency,
+                                      save_mask, save_saliency, saliency_path)
 
 
 def test_round_trip_is_a_grey_png(tmp_path):

@@ -14,8 +14,8 @@ from mmwsss.datasets.transforms import (FixedResize, LoadCAMHint, LoadCAMs,
                                         RandomResizeLongSide, RemapLabels,
                                         cam_loading)
 from mmwsss.datasets.transforms.processing import IMAGENET_MEAN_BGR
-from mmwsss.inference.cam_io import cam_path, read_cam, save_cam
 from mmwsss.registry import TRANSFORMS
+from mmwsss.utils.cam_io import cam_path, read_cam, save_cam
 
 
 def results_for(h: int, w: int, img_id: str = 'a') -> dict:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.inference.cam_io import cam_path, save_cam
+from mmwsss.utils.cam_io import cam_path, save_cam
 from tests.conftest import REPO, load_tool
 
 TINY_CONFIG = osp.join(REPO, 'configs', 'segmentation',

@@ -8,8 +8,9 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from PIL import Image
 
-from mmwsss.datasets import (COCO14_CLASSES, SYNTHETIC_CLASSES,
-                             SYNTHETIC_PALETTE, COCO14SegDataset)
+from mmwsss.datasets import COCO14_CLASSES, COCO14SegDataset
+from mmwsss.synthetic import SYNTHETIC_CLASSES
+from mmwsss.utils.palette import make_palette
 from mmwsss.utils.io import save_indexed_png
 from .conftest import TINY_CONFIG, read_png
 
@@ -75,7 +76,8 @@ def test_stock_pascal_voc_dataset_refuses_other_classes(synthetic_root):
                                   seg_map_path='SegmentationClass'),
                  metainfo=dict(classes=SYNTHETIC_CLASSES,
                                palette=[list(c)
-                                        for c in SYNTHETIC_PALETTE])))
+                                        for c in make_palette(
+                                            len(SYNTHETIC_CLASSES))])))
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_train_infer_eval_visualize(trained, synthetic_root, tmp_path):
                 '--split', 'train', '--work-dir', str(tmp_path / 'w'), *opts])
     files = sorted(glob.glob(osp.join(cams, '*.npz')))
     assert files, out
-    from mmwsss.inference.cam_io import load_cam
+    from mmwsss.utils.cam_io import load_cam
     c, k = load_cam(files[0])
     assert c.ndim == 3 and len(k) == c.shape[0] and c.max() <= 1.0
 

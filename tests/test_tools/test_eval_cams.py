@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from mmwsss.evaluation import CAMIoUMetric
-from mmwsss.inference.cam_io import cam_path, load_cam, save_cam
+from mmwsss.utils.cam_io import cam_path, load_cam, save_cam
 from tests.conftest import load_tool
 
 tool = load_tool('eval_cams')

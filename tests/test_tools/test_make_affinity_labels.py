@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.inference.cam_io import cam_path, save_cam
+from mmwsss.utils.cam_io import cam_path, save_cam
 from tests.conftest import CAM_CONFIG, REPO, data_opts, load_tool, run_tool
 
 tool = load_tool('make_affinity_labels')

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.inference.cam_io import cam_path, save_cam
+from mmwsss.utils.cam_io import cam_path, save_cam
 from tests.conftest import CAM_CONFIG, load_tool
 from tests.test_datasets.builders import make_voc
 

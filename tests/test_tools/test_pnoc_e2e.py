@@ -100,7 +100,7 @@ def test_infer_cams_with_pnoc_checkpoint(pnoc_run, synthetic_root, tmp_path):
               '--split', 'val', *opts, 'model.test_cfg.scales=[1.0]'])
     a = sorted(os.listdir(out_a))
     assert a and a == sorted(os.listdir(out_b))
-    from mmwsss.inference.cam_io import load_cam
+    from mmwsss.utils.cam_io import load_cam
     import numpy as np
     ca, ka = load_cam(osp.join(out_a, a[0]))
     cb, kb = load_cam(osp.join(out_b, a[0]))

@@ -12,14 +12,19 @@ def test_amp_converts_every_optimizer_wrapper():
     single = Config.fromfile(
         osp.join(REPO, 'configs', 'cam', 'cam_tiny_synthetic.py'))
     enable_amp(single)
-    assert single.optim_wrapper.type == 'AmpOptimWrapper'
+    assert single.optim_wrapper.type == 'SumAccumAmpOptimWrapper'
     assert single.optim_wrapper.loss_scale == 'dynamic'
+
+    stock = Config(dict(optim_wrapper=dict(type='OptimWrapper',
+                                           optimizer=dict(type='SGD'))))
+    enable_amp(stock)
+    assert stock.optim_wrapper.type == 'AmpOptimWrapper'
 
     multi = Config.fromfile(
         osp.join(REPO, 'configs', 'pnoc', 'pnoc_tiny_synthetic.py'))
     enable_amp(multi)
     for name in ('generator', 'noc'):
-        assert multi.optim_wrapper[name].type == 'AmpOptimWrapper'
+        assert multi.optim_wrapper[name].type == 'SumAccumAmpOptimWrapper'
     assert multi.optim_wrapper.constructor == \
         'MultiNetOptimWrapperConstructor'
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.inference.pseudo_masks import voc_palette
 from mmwsss.utils.io import save_indexed_png
+from mmwsss.utils.palette import voc_palette
 from tests.conftest import load_tool
 
 scipy_io = pytest.importorskip('scipy.io')

@@ -7,11 +7,11 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmwsss.datasets.synthetic import generate_synthetic_voc
 from mmwsss.inference import load_centres, save_centres
 from mmwsss.inference.features import extract_gap_features
 from mmwsss.models.utils import class_centres
 from mmwsss.registry import DATASETS, MODELS
+from mmwsss.synthetic import generate_synthetic_voc
 from mmwsss.utils.errors import DataError
 from tests.conftest import CAM_CONFIG, load_tool
 

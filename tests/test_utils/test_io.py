@@ -6,7 +6,7 @@ import stat
 import numpy as np
 import pytest
 
-from mmwsss.inference.cam_io import save_cam
+from mmwsss.utils.cam_io import save_cam
 from mmwsss.utils.io import atomic_path, atomic_write_bytes, save_indexed_png
 
 

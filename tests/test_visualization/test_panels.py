@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.datasets import SYNTHETIC_PALETTE
+from mmwsss.utils.palette import make_palette
 from mmwsss.utils import save_rgb_png
 from mmwsss.visualization import (IGNORE_COLOUR, MIN_TILE_HEIGHT,
                                   caption_bar, colorize_label, compose_row,
@@ -26,7 +26,7 @@ def test_colorize_uses_the_dataset_palette_and_white_for_ignore():
     for value, colour in ((0, (0, 0, 0)), (1, (128, 0, 0)),
                           (2, (0, 128, 0))):
         assert tuple(rgb[label == value][0]) == colour
-    assert tuple(rgb[1, 0]) == tuple(SYNTHETIC_PALETTE[6])
+    assert tuple(rgb[1, 0]) == tuple(make_palette(7)[6])
     assert tuple(rgb[1, 1]) == IGNORE_COLOUR
     # past the classes: the VOC colour map (never an error)
     assert tuple(rgb[1, 2]) == tuple(label_palette()[200])

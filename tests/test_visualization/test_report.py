@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.inference.cam_io import save_cam
+from mmwsss.utils.cam_io import save_cam
 from mmwsss.utils.io import save_indexed_png
 from mmwsss.visualization import label_palette
 from mmwsss.visualization.report import build_report

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.inference.cam_io import save_cam
+from mmwsss.utils.cam_io import save_cam
 from tests.conftest import CAM_CONFIG, REPO
 
 

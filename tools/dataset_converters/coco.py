@@ -36,12 +36,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmwsss.apis.image_jobs import ImageJob, run_jobs
 from mmwsss.datasets.coco import (COCO14_CLASSES, _norm,
                                   coco_category_mapping)
-from mmwsss.inference.pseudo_masks import voc_palette
 from mmwsss.utils.errors import DataError
-from mmwsss.utils.image_jobs import ImageJob, run_jobs
 from mmwsss.utils.io import atomic_write_bytes, save_indexed_png
+from mmwsss.utils.palette import voc_palette
 
 IGNORE_INDEX = 255
 CROWD_MODES = ('ignore', 'class')

@@ -30,10 +30,10 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from mmwsss.inference.pseudo_masks import voc_palette
+from mmwsss.apis.image_jobs import ImageJob, run_jobs
 from mmwsss.utils.errors import DataError
-from mmwsss.utils.image_jobs import ImageJob, run_jobs
 from mmwsss.utils.io import atomic_write_bytes, load_label, save_indexed_png
+from mmwsss.utils.palette import voc_palette
 
 NUM_CLASSES = 21  # background + 20
 IGNORE_INDEX = 255

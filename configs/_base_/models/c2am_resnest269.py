@@ -17,6 +17,5 @@ model = dict(
     # contrastive terms over the batch of all GPUs (the reference ran
     # DataParallel over the full batch)
     gather_batch=True,
-    accumulation='sum',
     pretrained=_base_.resnest269_weights,
     test_cfg=_base_.cam_test_cfg)

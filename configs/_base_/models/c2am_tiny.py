@@ -11,6 +11,5 @@ model = dict(
     loss_neg=dict(type='SimMinLoss'),
     hint=None,
     gather_batch=True,
-    accumulation='sum',
     pretrained=None,
     test_cfg=_base_.tiny_test_cfg)

@@ -22,3 +22,5 @@ tiny_preprocessor = dict(
 # (8 px at stride 16) costs ~5 mIoU points (see README, "The demo").
 tiny_test_cfg = dict(
     scales=(1.0, 0.5, 1.5, 2.0), flip=True, stride=16, align='corner')
+# CAM classifiers also keep stride-4 CAMs: 'corner' there too
+tiny_cam_test_cfg = dict(tiny_test_cfg, coarse_align='corner')

@@ -22,6 +22,8 @@ resnest_preprocessor = dict(
     pad_val=0,
     seg_pad_val=255)
 # TTA CAM inference of the reference: 4 scales x flip, at the backbone's
-# stride, CAM cells centred on their pixels.
+# stride; full-resolution CAM cells centred on their 16-px blocks (the
+# stride-4 CAMs of CAM classifiers: test_cfg.coarse_align, by default the
+# reference's plain resize).
 cam_test_cfg = dict(
     scales=(1.0, 0.5, 1.5, 2.0), flip=True, stride=16, align='center')

@@ -1,7 +1,7 @@
 # C²AM / C²AM-H schedule (P-NOC spec §6.3, HEAD runner 2-saliency.sh): the
 # CAM schedule (SGD without momentum, new layers x10, biases / BN beta x2
 # without decay, wd 1e-4, poly 0.9 per iteration) at lr 0.001, with
-# accumulation 2 (micro-batch gradients summed, see model.accumulation),
+# accumulation 2 (micro-batch gradients summed: SumAccumOptimWrapper),
 # 10 epochs.
 _base_ = ['./cam_15e.py']
 optim_wrapper = dict(optimizer=dict(lr=0.001), accumulative_counts=2)

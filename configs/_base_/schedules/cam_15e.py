@@ -3,8 +3,11 @@
 # the new head; wd 1e-4; poly 0.9 decay per iteration; 15 epochs.
 # (mmengine's PolyLR reaches 0 at the last iteration; the reference's poly
 # stops one step earlier, at (1/N)^0.9 of the base lr: a negligible shift.)
+# With accumulative_counts > 1 the micro-batch gradients are summed, as in
+# the reference CAM / C²AM scripts (SumAccumOptimWrapper; 'OptimWrapper'
+# averages them, mmengine's convention).
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='SumAccumOptimWrapper',
     optimizer=dict(type='SGD', lr=0.1, momentum=0.0, weight_decay=1e-4),
     constructor='PretrainedScratchOptimWrapperConstructor',
     paramwise_cfg=dict(

@@ -2,7 +2,7 @@
 previous stage's CAMs, and the random walk (AffinityNet's ``predict``).
 
 The CAM file of an image (``{cam_dir}/{img_id}.npz``, written by
-``tools/infer_cams.py``, format :mod:`mmwsss.inference.cam_io`) is loaded
+``tools/infer_cams.py``, format :mod:`mmwsss.utils.cam_io`) is loaded
 as a float map at image resolution and registered in ``seg_fields``, so the
 geometric transforms move it together with the image: ``RandomResizeLongSide``
 / ``FixedResize`` / ``RandomRescale`` resize it bilinearly,
@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 
-from mmwsss.inference.cam_io import CAMData, cam_path, read_cam
 from mmwsss.registry import TRANSFORMS
+from mmwsss.utils.cam_io import CAMData, cam_path, read_cam
 
 REDUCTIONS = (None, 'max', 'keys')
 #: Suffixes of the extra results keys (and data-sample fields).

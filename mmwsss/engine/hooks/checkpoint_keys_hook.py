@@ -1,6 +1,4 @@
 """Checkpoint key hygiene for multi-network models."""
-from typing import Sequence
-
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
@@ -30,24 +28,3 @@ class StripSubmoduleWrapperHook(Hook):
             prefix = f'{name}.module.'
             for key in [k for k in state if k.startswith(prefix)]:
                 state[f'{name}.' + key[len(prefix):]] = state.pop(key)
-
-
-@HOOKS.register_module()
-class DropCheckpointKeysHook(Hook):
-    """Leave sub-networks out of saved checkpoints (e.g. P-NOC's noc, as
-    the reference's ``OC_PERSIST=false``). Such checkpoints serve inference
-    but cannot resume training exactly.
-
-    Args:
-        prefixes: state-dict prefixes to drop, e.g. ``('noc.',)``.
-    """
-
-    priority = 'LOWEST'  # after StripSubmoduleWrapperHook
-
-    def __init__(self, prefixes: Sequence[str]) -> None:
-        self.prefixes = tuple(prefixes)
-
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = checkpoint['state_dict']
-        for key in [k for k in state if k.startswith(self.prefixes)]:
-            del state[key]

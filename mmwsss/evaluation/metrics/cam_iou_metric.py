@@ -25,14 +25,13 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmseg.evaluation.metrics import IoUMetric
-from PIL import Image
 from prettytable import PrettyTable
 
 from mmwsss.crf import DenseCRF, build_dense_crf
 from mmwsss.registry import METRICS
-from mmwsss.utils.io import atomic_write_bytes
-from ..cam_utils import fg_max_and_index, index_to_label, sweep_thresholds
-from ..cam_utils import threshold_index
+from mmwsss.utils.cam_utils import (fg_max_and_index, index_to_label,
+                                    sweep_thresholds, threshold_index)
+from mmwsss.utils.io import atomic_write_bytes, load_rgb
 
 PROTOCOL_SWEEP = 'best threshold swept against GT (oracle, as in papers)'
 PROTOCOL_FIXED = 'fixed threshold from config (no GT tuning)'
@@ -68,15 +67,6 @@ def _nanmean(values: np.ndarray) -> float:
     values = np.asarray(values, dtype=np.float64)
     finite = values[~np.isnan(values)]
     return float(finite.mean()) if finite.size else float('nan')
-
-
-def load_rgb(path: str) -> np.ndarray:
-    """H×W×3 uint8 RGB image, with the file named in the error."""
-    try:
-        with Image.open(path) as img:
-            return np.array(img.convert('RGB'))
-    except (OSError, ValueError) as err:
-        raise OSError(f'cannot read image {path}: {err}') from err
 
 
 @METRICS.register_module()

@@ -6,15 +6,15 @@ from typing import Dict, List, Optional, Sequence
 
 from mmengine.evaluator import BaseMetric
 
-from mmwsss.inference.cam_io import cam_path, save_cam
 from mmwsss.registry import METRICS
+from mmwsss.utils.cam_io import cam_path, save_cam
 from mmwsss.utils.io import sample_id
 
 
 @METRICS.register_module()
 class CAMWriter(BaseMetric):
     """Save ``cams``/``cam_keys`` of every predicted sample to
-    ``{out_dir}/{img_id}.npz`` (format in :mod:`mmwsss.inference.cam_io`):
+    ``{out_dir}/{img_id}.npz`` (format in :mod:`mmwsss.utils.cam_io`):
     the CAMs of a CAM model, the walked maps of an AffinityNet.
 
     Each rank writes its own samples atomically, so distributed inference

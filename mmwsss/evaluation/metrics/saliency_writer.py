@@ -1,5 +1,5 @@
 """Writes the saliency maps a test loop produces, one grey PNG per image
-(format: :mod:`mmwsss.inference.saliency`).
+(format: :mod:`mmwsss.utils.saliency_io`).
 
 Takes the predictions of either kind of saliency model:
 
@@ -16,9 +16,9 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from mmengine.evaluator import BaseMetric
 
-from mmwsss.inference.saliency import save_saliency, saliency_path
 from mmwsss.registry import METRICS
 from mmwsss.utils.io import sample_id
+from mmwsss.utils.saliency_io import save_saliency, saliency_path
 
 
 def saliency_from_sample(sample: dict, foreground_index: int = 1

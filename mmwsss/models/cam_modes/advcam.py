@@ -147,7 +147,8 @@ class AdvCAM(CAMMode):
             keys = model.class_keys(sample, logits[i])
             if not len(keys):
                 continue
-            acc = ScaleSum(size, cfg['stride'], cfg['align'], stride4)
+            acc = ScaleSum(size, cfg['stride'], cfg['align'], stride4,
+                           cfg['coarse_align'])
             for scale, iterations, weight in self.schedule(cfg['scales']):
                 image = resize(inputs[i:i + 1], scale)
                 maps = torch.cat([

@@ -45,7 +45,7 @@ class CAMMode(metaclass=ABCMeta):
                  data_samples: Optional[Sequence]) -> CAMResult:
         """TTA maps of ``inputs`` (B×3×H×W, normalised) with the settings
         of ``model.test_cfg`` (scales, flip, stride, align, resize,
-        coarse_stride, keys).
+        coarse_stride, coarse_align, keys).
 
         Args:
             model: the CAM classifier (in eval mode).
@@ -74,7 +74,8 @@ class PlainCAM(CAMMode):
         out = multi_scale_flip_forward(
             forward, inputs, scales=cfg['scales'], flip=cfg['flip'],
             stride=cfg['stride'], align=cfg['align'],
-            resize=model.tta_resize(), out_stride=cfg['coarse_stride'])
+            resize=model.tta_resize(), out_stride=cfg['coarse_stride'],
+            coarse_align=cfg['coarse_align'])
         cams, coarse = out if cfg['coarse_stride'] else (out, None)
         logits = record.get('logits')
         if logits is None:  # no scale 1.0 among the TTA scales

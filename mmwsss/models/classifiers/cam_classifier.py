@@ -12,7 +12,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmwsss.models.cam_modes import (DEFAULT_CAM_MODE, CAMMode,
                                      CAMResult, build_cam_mode)
-from mmwsss.models.utils import build_resize, normalize_cam, strided_size
+from mmwsss.models.utils import (build_resize, check_align, normalize_cam,
+                                 strided_size)
 from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
 from mmwsss.utils.options import merge_options
@@ -21,13 +22,15 @@ DEFAULT_TEST_CFG = dict(
     scales=(1.0, 0.5, 1.5, 2.0),  # TTA scales of the reference
     flip=True,
     stride=16,  # output stride of the backbone features
-    align='center',  # CAM-to-pixel alignment (upsample_to): reference
+    align='center',  # where CAM cells land on the pixels (ALIGNMENTS):
+    # the reference's full-resolution CAMs
     # how each TTA scale is made: 'pil' (the reference: PIL bicubic on the
     # 8-bit image) or 'tensor' (bicubic on the normalised float tensor)
     resize='pil',
     # also keep the CAMs on the stride-4 grid, resampled from each scale's
     # maps (the reference's `cam`, the random walk's input); None: skip
     coarse_stride=4,
+    coarse_align='resize',  # the same on that grid: the reference's `cam`
     keys='gt',  # 'gt': CAMs for the labelled classes; 'pred': predicted
     pred_threshold=0.5,  # sigmoid score for 'pred' (and unlabelled data)
     # how the maps are made: a mmwsss.models.cam_modes.CAM_MODES config,
@@ -93,6 +96,8 @@ class CAMClassifier(BaseModel):
         self.frozen_modules = tuple(frozen_modules)
         self.test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
                                       'CAMClassifier test_cfg')
+        for key in ('align', 'coarse_align'):
+            check_align(self.test_cfg[key], f'test_cfg.{key}')
         # own copy: editing it must not change DEFAULT_CAM_MODE
         self.test_cfg['cam_mode'] = copy.deepcopy(self.test_cfg['cam_mode'])
         self._cam_mode: Tuple[dict, CAMMode] = self._build_cam_mode()

@@ -1,25 +1,31 @@
 """Puzzle-CAM, OC-CSE, P-OC and P-NOC as one configurable CAM trainer.
 
-A *generator* CAM classifier is trained with up to three extra terms
-(P-NOC spec §3.2–3.5):
+A *generator* CAM classifier is trained with up to three extra terms (the
+P-NOC paper, David et al.; README "Puzzle-CAM, OC-CSE, P-OC and P-NOC"):
 
-- **puzzle**: the image tiled into 4 pieces; classification of the merged
-  piece CAMs and an L1 reconstruction between full and merged raw CAM logits
-  masked by the hard labels (weight ``re``);
-- **cse**: one random present class ``r`` softly erased by the generator's
-  CAM; a second classifier must recognise the other classes (weight
-  ``cse``) — its gradient reaches the generator through the erasing mask;
-- **noc**: the second classifier ("not-so-ordinary", P-NOC) is itself
-  trained, alternately, on images hard-erased where the CAM of ``r`` is high,
-  against the full label set (weight ``noc``) — an adversarial game.
+- **puzzle** (Puzzle-CAM, Jo & Yu): the image tiled into 4 pieces;
+  classification of the merged piece CAMs and an L1 reconstruction between
+  full and merged raw CAM logits masked by the hard labels (weight ``re``);
+- **cse** (OC-CSE, Kweon et al.): one random present class ``r`` softly
+  erased by the generator's CAM; a second classifier must recognise the
+  other classes (weight ``cse``) — its gradient reaches the generator
+  through the erasing mask;
+- **train_noc** (P-NOC): the second classifier ("not-so-ordinary") is
+  itself trained, alternately, on images hard-erased where the CAM of ``r``
+  is high, against the full label set (weight ``noc``) — an adversarial
+  game.
 
-The registered presets select terms: ``PuzzleCAM`` (puzzle), ``OCCSE`` (cse,
-frozen ordinary classifier), ``POC`` (puzzle + cse, frozen), ``PNOC``
-(puzzle + cse + trained noc, two optimizers). Defaults reproduce the
-official code; paper↔code differences are switches (see the README).
+The second classifier is configured under the key of its role: ``noc`` /
+``noc_checkpoint`` when it is trained (P-NOC), ``oc`` / ``oc_checkpoint``
+when it is the frozen ordinary classifier (OC-CSE, P-OC). The registered
+presets ``PuzzleCAM``, ``OCCSE``, ``POC`` and ``PNOC`` fix the switches that
+define them; :class:`PNOCFamily` leaves every switch free for experiments.
+Defaults reproduce the official code; paper↔code differences are switches
+(see the README).
 """
 import contextlib
-from typing import Dict, Iterator, Optional, Tuple, Union
+from types import MappingProxyType
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -28,9 +34,9 @@ from mmengine.model import (BaseModel, ExponentialMovingAverage,
                             is_model_wrapper)
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
-from mmwsss.models.utils import (build_weight, hard_erase, merge_features,
-                                 sample_one_positive, soft_erase,
-                                 tile_features, training_progress)
+from mmwsss.models.utils import (build_weight, check_align, hard_erase,
+                                 merge_features, sample_one_positive,
+                                 soft_erase, tile_features, training_progress)
 from mmwsss.models.utils.weights import load_model_checkpoint
 from mmwsss.registry import MODELS
 from mmwsss.utils.options import merge_options
@@ -44,6 +50,15 @@ DEFAULT_WEIGHTS = dict(
 # convention, ema = (1 - momentum)·ema + momentum·live, per optimizer step
 DEFAULT_EMA = dict(momentum=0.0002, interval=1, begin_iter=0,
                    update_buffers=True)
+#: The second classifier's config key (and module name, checkpoint prefix)
+#: by whether it is trained: P-NOC's not-so-ordinary classifier, or the
+#: frozen ordinary classifier of OC-CSE / P-OC.
+SECOND_KEYS: Mapping[bool, str] = MappingProxyType({True: 'noc', False: 'oc'})
+SECOND_ROLES: Mapping[str, str] = MappingProxyType(dict(
+    noc='trains its second classifier (P-NOC\'s not-so-ordinary classifier, '
+    'train_noc=True)',
+    oc='keeps its second classifier frozen (the ordinary classifier of '
+    'OC-CSE / P-OC, train_noc=False)'))
 
 
 def unwrap(module: nn.Module) -> nn.Module:
@@ -66,35 +81,40 @@ def frozen(module: nn.Module) -> Iterator[None]:
 
 
 @MODELS.register_module()
-class PNOC(BaseModel):
-    """CAM generator trained with puzzle / CSE / NOC terms.
+class PNOCFamily(BaseModel):
+    """CAM generator trained with puzzle / CSE / NOC terms, every switch
+    free (experiments such as P-NOC without the puzzle terms); the methods
+    themselves are the presets below.
 
     Args:
         generator: CAM classifier config (the network whose CAMs are used).
-        noc: config of the second classifier (OC / noc); ``freeze_bn=True``
-            as the reference's fixed-BN mode. Needed when ``cse`` is on.
+        noc: config of the trained second classifier (``train_noc=True``);
+            ``freeze_bn=True`` as the reference's fixed-BN mode.
         noc_checkpoint: the vanilla-CAM checkpoint that initialises the
-            second classifier (the single config key pointing at the
-            prerequisite run). None: random (tests only; logged).
+            noc (the one config key pointing at the prerequisite run).
+            None: random (tests only; logged).
+        oc: config of the frozen ordinary classifier (``cse`` without
+            ``train_noc``: OC-CSE, P-OC).
+        oc_checkpoint: the vanilla-CAM checkpoint of the oc.
         puzzle: enable the Puzzle-CAM terms.
-        cse: enable the class-specific erasing term.
-        train_noc: train the second classifier (P-NOC); False keeps it
-            frozen (OC-CSE, P-OC).
+        cse: enable the class-specific erasing term (needs ``noc`` or
+            ``oc``; without it there is no second classifier).
+        train_noc: train the second classifier (P-NOC, key ``noc``); False
+            keeps it frozen (OC-CSE, P-OC, key ``oc``).
         noc_interval: k_noc, update noc every k micro-steps.
         noc_threshold: δ_noc of the hard erasing.
         erase_rule: 'code' (keep ψ ≤ δ, official) or 'paper' (keep 1−ψ > δ).
         soft_mask_global_norm: one max over the batch for the soft mask
             (official) instead of per sample.
         hard_mask_global_norm: same for the hard mask (official: per sample).
-        mask_align: CAM-to-pixel alignment of the erasing masks, 'center'
-            (official) or 'corner' (see ``upsample_to``; matters on small
-            images).
+        mask_align: where CAM cells land on the pixels of the erasing
+            masks, one of ``ALIGNMENTS`` (mmwsss.models.utils.tta):
+            'resize' (official: a plain resize), 'center' or 'corner'
+            (matters on small images).
         noc_receives_cse_grad: the official loop leaks λ_cse·∇CSE into the
             noc update (noc params are in the generator's graph and their
             gradients are only cleared by the noc step); True for parity,
             False for the paper's formulation.
-        accumulation: 'sum' (official CAM scripts: micro-batch losses are
-            not divided by the accumulation count) or 'mean' (mmengine).
         weights: loss-weight schedules, merged over ``DEFAULT_WEIGHTS``
             (a float is a constant).
         loss: classification loss used by every term.
@@ -107,10 +127,15 @@ class PNOC(BaseModel):
             tools).
     """
 
+    #: switches a preset fixes (none here)
+    fixed_switches: Mapping[str, bool] = MappingProxyType({})
+
     def __init__(self,
                  generator: dict,
                  noc: Optional[dict] = None,
                  noc_checkpoint: Optional[str] = None,
+                 oc: Optional[dict] = None,
+                 oc_checkpoint: Optional[str] = None,
                  puzzle: bool = True,
                  cse: bool = True,
                  train_noc: bool = True,
@@ -119,9 +144,8 @@ class PNOC(BaseModel):
                  erase_rule: str = 'code',
                  soft_mask_global_norm: bool = True,
                  hard_mask_global_norm: bool = False,
-                 mask_align: str = 'center',
+                 mask_align: str = 'resize',
                  noc_receives_cse_grad: bool = True,
-                 accumulation: str = 'sum',
                  weights: Optional[dict] = None,
                  ema: Optional[dict] = None,
                  loss: dict = dict(
@@ -130,41 +154,42 @@ class PNOC(BaseModel):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        if (cse or train_noc) and noc is None:
-            raise ValueError('`noc` (the second classifier) is required when '
-                             '`cse` or `train_noc` is on')
         if train_noc and not cse:
             raise ValueError('train_noc needs cse (the erased class r)')
-        if accumulation not in ('sum', 'mean'):
-            raise ValueError(f'accumulation must be "sum" or "mean", got '
-                             f'"{accumulation}"')
         if noc_interval < 1:
             raise ValueError(f'noc_interval must be >= 1, got {noc_interval}')
-        self.generator = MODELS.build(generator)
-        self.noc = MODELS.build(noc) if noc is not None else None
-        self._share_normalisation()
-        for name in ('generator', 'noc'):
-            if hasattr(getattr(self, name), 'pretrained_key'):
-                getattr(self, name).pretrained_key = f'model.{name}.pretrained'
-        self.loss_cls = MODELS.build(loss)
-        self.noc_checkpoint = noc_checkpoint
         self.puzzle, self.cse, self.train_noc = puzzle, cse, train_noc
+        given = dict(noc=(noc, noc_checkpoint), oc=(oc, oc_checkpoint))
+        #: 'noc', 'oc' or None (no CSE): where the second classifier sits
+        self.second_key = self._second_key(given)
+        self.generator = MODELS.build(generator)
+        self.second_checkpoint = None
+        if self.second_key is not None:
+            second_cfg, self.second_checkpoint = given[self.second_key]
+            self.add_module(self.second_key, MODELS.build(second_cfg))
+        self._share_normalisation()
+        for name, net in (('generator', self.generator),
+                          (self.second_key, self.second)):
+            if hasattr(net, 'pretrained_key'):
+                net.pretrained_key = f'model.{name}.pretrained'
+        self.loss_cls = MODELS.build(loss)
         self.noc_interval = noc_interval
         self.noc_threshold = noc_threshold
         self.erase_rule = erase_rule
         self.soft_mask_global_norm = soft_mask_global_norm
         self.hard_mask_global_norm = hard_mask_global_norm
-        self.mask_align = mask_align
+        self.mask_align = check_align(mask_align, 'model.mask_align')
         self.noc_receives_cse_grad = noc_receives_cse_grad
-        self.accumulation = accumulation
         self.weights = {
             k: build_weight(v)
             for k, v in merge_options(weights, DEFAULT_WEIGHTS,
                                       'loss weight').items()
         }
-        if self.noc is not None and not train_noc:
-            for p in self.noc.parameters():
+        if self.second_key == 'oc':
+            for p in self.second.parameters():
                 p.requires_grad_(False)
+            self._register_load_state_dict_pre_hook(
+                _rename_old_oc_keys, with_module=True)
         self.generator_ema, self.ema_begin_iter = None, 0
         if ema is not None:
             ema = merge_options(ema, DEFAULT_EMA, 'model.ema')
@@ -175,6 +200,39 @@ class PNOC(BaseModel):
                 update_buffers=ema['update_buffers'])
 
     # ---------------------------------------------------------------- set-up
+    def _second_key(self, given: Dict[str, tuple]) -> Optional[str]:
+        """The config key of the second classifier ('noc' trained, 'oc'
+        frozen, None without CSE); a config under another key is refused
+        with the right one."""
+        method = type(self).__name__
+        set_keys = [f'model.{key}{suffix}'
+                    for key, values in given.items()
+                    for suffix, value in zip(('', '_checkpoint'), values)
+                    if value is not None]
+        if not self.cse:
+            if set_keys:
+                raise ValueError(
+                    f'{method} has no CSE term, so no second classifier: '
+                    f'remove {", ".join(set_keys)}')
+            return None
+        key = SECOND_KEYS[self.train_noc]
+        wrong = [k for k in set_keys if not k.startswith(f'model.{key}')]
+        if wrong:
+            raise ValueError(
+                f'{method} {SECOND_ROLES[key]}: configure it as model.{key} '
+                f'and model.{key}_checkpoint, not {", ".join(wrong)}')
+        if given[key][0] is None:
+            raise ValueError(f'{method} needs model.{key}: it '
+                             f'{SECOND_ROLES[key]}')
+        return key
+
+    @property
+    def second(self) -> Optional[nn.Module]:
+        """The second classifier: the trained noc (P-NOC) or the frozen oc
+        (OC-CSE, P-OC); None without CSE."""
+        return None if self.second_key is None else getattr(
+            self, self.second_key)
+
     def _share_normalisation(self) -> None:
         """Tell the classifiers how this model normalises their inputs (the
         reference's TTA resize works on 8-bit images, ``resize='pil'``)."""
@@ -182,15 +240,15 @@ class PNOC(BaseModel):
         std = getattr(self.data_preprocessor, 'std', None)
         if mean is None or std is None:
             return
-        for net in (self.generator, self.noc):
+        for net in (self.generator, self.second):
             if hasattr(net, 'set_tta_normalisation'):
                 net.set_tta_normalisation(mean.flatten().tolist(),
                                           std.flatten().tolist())
 
-    def train(self, mode: bool = True) -> 'PNOC':
+    def train(self, mode: bool = True) -> 'PNOCFamily':
         super().train(mode)
-        if self.noc is not None and not self.train_noc:
-            self.noc.eval()  # a frozen ordinary classifier
+        if self.second_key == 'oc':
+            self.second.eval()  # a frozen ordinary classifier
         return self
 
     def init_weights(self) -> None:
@@ -198,17 +256,17 @@ class PNOC(BaseModel):
         if self.generator_ema is not None:  # start from the initial weights
             self.generator_ema.steps.zero_()
             self.generator_ema.update_parameters(unwrap(self.generator))
-        if self.noc is None:
+        if self.second_key is None:
             return
-        if self.noc_checkpoint:
-            load_model_checkpoint(
-                unwrap(self.noc), self.noc_checkpoint,
-                config_key='model.noc_checkpoint')
+        key = f'model.{self.second_key}_checkpoint'
+        if self.second_checkpoint:
+            load_model_checkpoint(unwrap(self.second), self.second_checkpoint,
+                                  config_key=key)
         else:
             print_log(
-                'model.noc_checkpoint is None: the second classifier starts '
-                'from random weights (the methods need a trained vanilla CAM '
-                'classifier there).', logger='current', level=30)
+                f'{key} is None: the second classifier starts from random '
+                'weights (the methods need a trained vanilla CAM classifier '
+                'there).', logger='current', level=30)
 
     def inference_prefixes(self) -> Tuple[str, ...]:
         """State-dict prefixes CAM inference needs (the generator, or its
@@ -246,13 +304,6 @@ class PNOC(BaseModel):
                            '"generator" and "noc" (see configs/pnoc)')
         return optim_wrapper
 
-    def _scaled(self, loss: torch.Tensor, wrapper: OptimWrapper
-                ) -> torch.Tensor:
-        """Undo mmengine's 1/N loss scaling for 'sum' accumulation."""
-        if self.accumulation == 'sum':
-            return loss * getattr(wrapper, '_accumulative_counts', 1)
-        return loss
-
     def current_weights(self) -> Dict[str, float]:
         step, total = training_progress()
         return {k: w(step, total) for k, w in self.weights.items()}
@@ -278,12 +329,12 @@ class PNOC(BaseModel):
                                 self.soft_mask_global_norm, self.mask_align)
             remaining = (labels - choice).clamp(min=0)
             leak = self.train_noc and self.noc_receives_cse_grad
-            # Without the leak the noc is frozen for this pass and called
-            # unwrapped (its DDP reducer expects no gradients here).
-            noc = self.noc if leak else unwrap(self.noc)
-            ctx = contextlib.nullcontext() if leak else frozen(noc)
+            # Without the leak the second classifier is frozen for this pass
+            # and called unwrapped (a DDP reducer expects no gradients here).
+            second = self.second if leak else unwrap(self.second)
+            ctx = contextlib.nullcontext() if leak else frozen(second)
             with ctx:
-                oc_logits, _ = noc(erased, mode='tensor')
+                oc_logits, _ = second(erased, mode='tensor')
             losses['loss_cse'] = weights['cse'] * self.loss_cls(
                 oc_logits, remaining)
         return losses, cams, choice
@@ -303,19 +354,18 @@ class PNOC(BaseModel):
             losses, cams, choice = self.generator_losses(
                 inputs, labels, weights)
             loss, log_vars = self.parse_losses(losses)
-            gen_wrapper.update_params(self._scaled(loss, gen_wrapper))
+            gen_wrapper.update_params(loss)
         self.update_ema(gen_wrapper.should_update())
 
         if self.train_noc and (step + 1) % self.noc_interval == 0:
             noc_wrapper = self._wrapper(optim_wrapper, 'noc')
-            with noc_wrapper.optim_context(self.noc):
+            with noc_wrapper.optim_context(self.second):
                 hard = hard_erase(inputs, cams, choice, self.noc_threshold,
                                   self.hard_mask_global_norm, self.erase_rule,
                                   self.mask_align)
-                noc_logits, _ = self.noc(hard, mode='tensor')
+                noc_logits, _ = self.second(hard, mode='tensor')
                 loss_noc = weights['noc'] * self.loss_cls(noc_logits, labels)
-                noc_wrapper.update_params(
-                    self._scaled(loss_noc, noc_wrapper))
+                noc_wrapper.update_params(loss_noc)
             log_vars['loss_noc'] = loss_noc.detach()
         for name, value in weights.items():
             log_vars[f'w_{name}'] = torch.tensor(value)
@@ -327,8 +377,9 @@ class PNOC(BaseModel):
         """``predict``/``tensor`` use the generator (its EMA if kept);
         training goes through :meth:`train_step`."""
         if mode == 'loss':
-            raise RuntimeError('PNOC trains through train_step (several '
-                               'optimizers); mode="loss" is not supported')
+            raise RuntimeError(f'{type(self).__name__} trains through '
+                               'train_step (several optimizers); '
+                               'mode="loss" is not supported')
         return self.inference_net()(inputs, data_samples, mode=mode)
 
     @property
@@ -336,22 +387,66 @@ class PNOC(BaseModel):
         return self.inference_net().test_cfg
 
 
-def _preset(name: str, doc: str, **defaults) -> type:
-    """A registered subclass of :class:`PNOC` with other defaults."""
+def _rename_old_oc_keys(module: PNOCFamily, state_dict: dict, prefix: str,
+                        *args: Any) -> None:
+    """Load-state-dict pre-hook of a model with a frozen oc: checkpoints of
+    OC-CSE / P-OC runs made before the oc had its own key store it under
+    ``noc.``; those tensors are moved to ``oc.`` (logged)."""
+    old, new = f'{prefix}noc.', f'{prefix}oc.'
+    if any(k.startswith(new) for k in state_dict):
+        return
+    moved = [k for k in list(state_dict) if k.startswith(old)]
+    for k in moved:
+        state_dict[new + k[len(old):]] = state_dict.pop(k)
+    if moved:
+        print_log(
+            f'{type(module).__name__}: the checkpoint keeps the frozen '
+            f'ordinary classifier under "noc." (older runs); loaded its '
+            f'{len(moved)} tensors as "oc."', logger='current', level=30)
 
-    def __init__(self, **kwargs):
-        PNOC.__init__(self, **{**defaults, **kwargs})
 
-    cls = type(name, (PNOC, ),
-               dict(__init__=__init__, __doc__=doc, __module__=__name__))
+#: The registered presets, by name.
+PRESETS: Dict[str, type] = {}
+
+
+def _preset(name: str, summary: str, **fixed: bool) -> type:
+    """A registered subclass of :class:`PNOCFamily` whose ``fixed``
+    switches cannot be changed (a conflicting value is refused, naming the
+    preset or class to use instead)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        for key, value in fixed.items():
+            if key in kwargs and kwargs[key] != value:
+                raise ValueError(_conflict(name, key, kwargs[key]))
+        PNOCFamily.__init__(self, **{**kwargs, **fixed})
+
+    switches = ', '.join(f'{k}={v}' for k, v in fixed.items())
+    cls = type(name, (PNOCFamily, ), dict(
+        __init__=__init__, __module__=__name__,
+        __doc__=f'{name}: {summary} (:class:`PNOCFamily` with {switches}, '
+        'fixed).',
+        fixed_switches=MappingProxyType(fixed), summary=summary))
+    PRESETS[name] = cls
     return MODELS.register_module(name=name, module=cls)
 
 
-PuzzleCAM = _preset(
-    'PuzzleCAM', 'Puzzle-CAM: PNOC with only the puzzle terms.',
-    puzzle=True, cse=False, train_noc=False)
-OCCSE = _preset(
-    'OCCSE', 'OC-CSE: PNOC with CSE against a frozen ordinary classifier.',
-    puzzle=False, cse=True, train_noc=False)
-POC = _preset('POC', 'P-OC: Puzzle-CAM + OC-CSE (frozen OC).',
+def _conflict(name: str, key: str, value: Any) -> str:
+    """The refusal of ``key=value`` by preset ``name``: the preset with
+    that combination of switches if there is one, else PNOCFamily."""
+    fixed = PRESETS[name].fixed_switches
+    wanted = {**fixed, key: value}
+    others = [f'{other} for {cls.summary}' for other, cls in PRESETS.items()
+              if dict(cls.fixed_switches) == wanted]
+    instead = f'use {others[0]}, or ' if others else 'use '
+    return (f'{name} fixes {key}={fixed[key]}; {instead}PNOCFamily to '
+            'combine switches freely')
+
+
+PuzzleCAM = _preset('PuzzleCAM', 'the puzzle terms alone',
+                    puzzle=True, cse=False, train_noc=False)
+OCCSE = _preset('OCCSE', 'CSE against a frozen ordinary classifier',
+                puzzle=False, cse=True, train_noc=False)
+POC = _preset('POC', 'puzzle + CSE against a frozen ordinary classifier',
               puzzle=True, cse=True, train_noc=False)
+PNOC = _preset('PNOC', 'puzzle + CSE against a trained noc',
+               puzzle=True, cse=True, train_noc=True)

@@ -25,11 +25,10 @@ import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel
-from mmengine.optim import OptimWrapper
 from mmengine.structures import BaseDataElement
 
-from mmwsss.models.utils import (label_smoothing, multi_scale_flip_forward,
-                                 normalize_cam)
+from mmwsss.models.utils import (check_align, label_smoothing,
+                                 multi_scale_flip_forward, normalize_cam)
 from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
 from mmwsss.utils.options import merge_options
@@ -39,7 +38,7 @@ DEFAULT_TEST_CFG = dict(
     scales=(1.0, 0.5, 1.5, 2.0),  # TTA scales of the reference
     flip=True,
     stride=16,  # output stride of the features
-    align='center',  # map-to-pixel alignment (see upsample_to)
+    align='center',  # where map cells land on the pixels (ALIGNMENTS)
     # 'relu': sum of ReLU(z) over the passes, max-normalised (reference);
     # 'sigmoid': mean of σ(z) over the passes (the reference's unused
     # --activation sigmoid branch): calibrated, not max-normalised
@@ -115,8 +114,6 @@ class C2AM(BaseModel):
         gather_batch: under distributed training, compute the contrastive
             terms over the batch of all ranks (gradients flow back to each
             rank), as the reference's DataParallel did over its full batch.
-        accumulation: ``'sum'`` (the reference: micro-batch losses are not
-            divided by the accumulation count) or ``'mean'`` (mmengine).
         polarity_momentum: momentum of the running border mean of σ(z)
             used by ``test_cfg.polarity='auto'``.
         data_preprocessor: e.g. ``SegDataPreProcessor``.
@@ -134,7 +131,6 @@ class C2AM(BaseModel):
                  loss_neg: dict = dict(type='SimMinLoss'),
                  hint: Optional[dict] = None,
                  gather_batch: bool = True,
-                 accumulation: str = 'sum',
                  polarity_momentum: float = 0.9,
                  data_preprocessor: Optional[dict] = None,
                  pretrained: Optional[str] = None,
@@ -156,15 +152,12 @@ class C2AM(BaseModel):
                 raise ValueError('hint.reduction must be "mean" or "sum", '
                                  f'got {hint["reduction"]!r}')
         self.hint = hint
-        if accumulation not in ('sum', 'mean'):
-            raise ValueError(f'accumulation must be "sum" or "mean", got '
-                             f'{accumulation!r}')
         self.gather_batch = gather_batch
-        self.accumulation = accumulation
         self.polarity_momentum = float(polarity_momentum)
         self.pretrained = pretrained
         self.test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
                                       'C2AM test_cfg')
+        check_align(self.test_cfg['align'], 'test_cfg.align')
         if self.test_cfg['polarity'] is None:
             self.test_cfg['polarity'] = 'keep' if hint else 'auto'
         if self.test_cfg['polarity'] not in POLARITIES:
@@ -221,18 +214,6 @@ class C2AM(BaseModel):
         raise ValueError(f'unknown mode "{mode}" (loss, predict, tensor)')
 
     # -------------------------------------------------------------- training
-    def train_step(self, data: Union[dict, tuple, list],
-                   optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
-        """BaseModel's step, with the reference's summed accumulation."""
-        with optim_wrapper.optim_context(self):
-            data = self.data_preprocessor(data, True)
-            losses = self._run_forward(data, mode='loss')
-        loss, log_vars = self.parse_losses(losses)
-        if self.accumulation == 'sum':
-            loss = loss * getattr(optim_wrapper, '_accumulative_counts', 1)
-        optim_wrapper.update_params(loss)
-        return log_vars
-
     def loss(self, inputs: torch.Tensor, data_samples: list) -> dict:
         fg, bg, logits = self.head(self.extract_feat(inputs))
         self._track_polarity(logits)

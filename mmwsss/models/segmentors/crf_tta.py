@@ -17,8 +17,8 @@ from mmseg.utils import SampleList
 from torch import nn
 
 from mmwsss.crf import build_dense_crf
-from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
 from mmwsss.registry import MODELS
+from mmwsss.utils.io import load_rgb
 
 
 @MODELS.register_module()

@@ -5,8 +5,10 @@ One image per sample is erased by the CAM of one chosen class ``r``:
   through the max normalisation, every pixel of the map);
 - hard: ``x · keep(M)`` — a binary mask, never differentiable.
 ``M`` is the ReLU'd CAM of class ``r``, bilinearly upsampled to the image
-and normalised by its maximum: one max over the whole batch
-(``global_norm=True``, OC-CSE's default) or per sample. Erasing happens on
+(a plain resize in the reference, ``align='resize'`` of
+:data:`~mmwsss.models.utils.tta.ALIGNMENTS`) and normalised by its
+maximum: one max over the whole batch (``global_norm=True``, OC-CSE's
+default) or per sample. Erasing happens on
 normalised images, so erased pixels become 0 = the mean colour.
 """
 from typing import Optional
@@ -38,7 +40,7 @@ def class_specific_mask(cams: torch.Tensor,
                         size,
                         global_norm: bool,
                         eps: float = 1e-5,
-                        align: str = 'center') -> torch.Tensor:
+                        align: str = 'resize') -> torch.Tensor:
     """(B, 1, H, W) normalised mask of each sample's selected class.
 
     Args:
@@ -46,16 +48,14 @@ def class_specific_mask(cams: torch.Tensor,
         one_hot: (B, C) selection (at most one class per sample).
         size: (H, W) image size.
         global_norm: one maximum over the batch instead of one per sample.
-        align: 'center' (reference: plain bilinear resize) or 'corner', see
-            :func:`mmwsss.models.utils.tta.upsample_to`.
+        align: where CAM cells land on the pixels, one of
+            :data:`~mmwsss.models.utils.tta.ALIGNMENTS`; the reference
+            resizes (``'resize'``). The stride is the image width over the
+            CAM width.
     """
     mask = (cams * one_hot[:, :, None, None]).sum(dim=1, keepdim=True)
-    if align == 'center':  # the reference: a plain bilinear resize
-        mask = F.interpolate(F.relu(mask), size=tuple(size), mode='bilinear',
-                             align_corners=False)
-    else:
-        stride = size[-1] / cams.shape[-1]
-        mask = upsample_to(F.relu(mask), tuple(size), stride, align)
+    stride = size[-1] / cams.shape[-1]
+    mask = upsample_to(F.relu(mask), tuple(size), stride, align)
     if global_norm:
         peak = mask.max()
     else:
@@ -65,7 +65,7 @@ def class_specific_mask(cams: torch.Tensor,
 
 def soft_erase(images: torch.Tensor, cams: torch.Tensor,
                one_hot: torch.Tensor, global_norm: bool = True,
-               align: str = 'center') -> torch.Tensor:
+               align: str = 'resize') -> torch.Tensor:
     """``images · (1 − M)``; differentiable w.r.t. ``cams``."""
     mask = class_specific_mask(cams, one_hot, images.shape[-2:], global_norm,
                                align=align)
@@ -81,7 +81,7 @@ def hard_erase(images: torch.Tensor,
                threshold: float = 0.2,
                global_norm: bool = False,
                rule: str = 'code',
-               align: str = 'center') -> torch.Tensor:
+               align: str = 'resize') -> torch.Tensor:
     """Keep the pixels the selected class's CAM does not cover.
 
     ``rule='code'`` (official implementation, default): keep ``M ≤ δ``, i.e.

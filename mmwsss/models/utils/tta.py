@@ -92,7 +92,78 @@ def build_resize(mode: str,
     raise ValueError(f'unknown TTA resize "{mode}"; use {RESIZE_MODES}')
 
 
-ALIGN_MODES = ('center', 'corner')
+def _place_center(maps: torch.Tensor, size: Tuple[int, int], pitch: int,
+                  stride: float, scale: float) -> torch.Tensor:
+    """Cell ``i`` at the centre of its ``stride`` block: resize onto the
+    grid of the stride-aligned image (``ceil(H/stride)·stride`` pixels,
+    ``align_corners=False``) and crop to the grid of the image."""
+    cells = []
+    for n in size:
+        aligned = math.ceil(n / stride) * stride / pitch
+        if abs(aligned - round(aligned)) > 1e-6:
+            raise ValueError(
+                f"align='center' needs a grid pitch ({pitch}) that divides "
+                f'the stride ({stride}); use \'resize\' or \'corner\'')
+        cells.append(int(round(aligned)))
+    maps = F.interpolate(
+        maps, size=tuple(cells), mode='bilinear', align_corners=False)
+    out = strided_size(size, pitch)
+    return maps[..., :out[0], :out[1]]
+
+
+def _place_corner(maps: torch.Tensor, size: Tuple[int, int], pitch: int,
+                  stride: float, scale: float) -> torch.Tensor:
+    """Cell ``i`` at pixel ``stride·i`` (of the image resized by
+    ``scale``): output cell ``j`` reads feature coordinate
+    ``pitch·j·scale/stride``."""
+    return _corner_sample(maps, strided_size(size, pitch),
+                          pitch * scale / stride)
+
+
+def _place_resize(maps: torch.Tensor, size: Tuple[int, int], pitch: int,
+                  stride: float, scale: float) -> torch.Tensor:
+    """The maps resized straight onto the grid (bilinear,
+    ``align_corners=False``): their outer edges on the grid's edges."""
+    return F.interpolate(maps, size=strided_size(size, pitch),
+                         mode='bilinear', align_corners=False)
+
+
+#: Where cell ``i`` of a stride-``s`` map lands on the grid it is resampled
+#: to; one meaning for every ``align`` option (``test_cfg.align`` and
+#: ``coarse_align``, the P-NOC family's ``mask_align``):
+#:
+#: - ``'center'``: at the centre of its ``s`` block (resize to the
+#:   stride-aligned size and crop; the reference's full-resolution CAMs,
+#:   IRN's ``strided_up_size``);
+#: - ``'corner'``: at pixel ``s·i``, what zero-padded strided convolutions
+#:   compute. It differs from ``'center'`` by half a cell (≈ s/2 pixels,
+#:   down-right): negligible on 500-px photos, several mIoU points on
+#:   32–96 px images (README, the demo's notes);
+#: - ``'resize'``: a plain bilinear resize of the map onto the grid, its
+#:   edges on the grid's edges (the reference's erasing masks and stride-4
+#:   CAMs). It equals ``'center'`` when the image side is a multiple of
+#:   the stride and is stretched by ``H / (ceil(H/s)·s)`` otherwise.
+ALIGNMENTS = dict(center=_place_center, corner=_place_corner,
+                  resize=_place_resize)
+
+
+def check_align(value: str, key: str = 'align') -> str:
+    """``value`` if it names one of :data:`ALIGNMENTS`, else a ValueError
+    naming the config ``key``."""
+    if value not in ALIGNMENTS:
+        raise ValueError(f'unknown {key} {value!r}; use one of '
+                         f'{tuple(ALIGNMENTS)}')
+    return value
+
+
+def place_maps(maps: torch.Tensor, size: Tuple[int, int], pitch: int,
+               stride: float, align: str, scale: float = 1.0
+               ) -> torch.Tensor:
+    """Resample stride-``stride`` maps onto the pitch-``pitch`` grid of an
+    image of ``size`` (``strided_size(size, pitch)`` cells) with the
+    geometry ``align`` of :data:`ALIGNMENTS`."""
+    place = ALIGNMENTS[check_align(align)]
+    return place(maps, tuple(size), pitch, stride, scale)
 
 
 def upsample_to(maps: torch.Tensor,
@@ -100,35 +171,18 @@ def upsample_to(maps: torch.Tensor,
                 stride: float,
                 align: str = 'center',
                 scale: float = 1.0) -> torch.Tensor:
-    """Bilinearly upsample stride-``stride`` maps to an image of ``size``.
-
-    ``align`` says where feature cell ``i`` sits in the image:
-
-    - ``'center'`` (the reference): at the centre of its ``stride`` block —
-      resize to the stride-aligned size ``ceil(H/stride)·stride``
-      (``align_corners=False``) and crop to ``size``;
-    - ``'corner'``: at pixel ``stride·i``, which is what zero-padded strided
-      convolutions compute. The two differ by half a cell (≈ stride/2
-      pixels, down-right), negligible on 500-px photos but large on small
-      images (32-96 px) where it costs several mIoU points.
+    """Bilinearly upsample stride-``stride`` maps to an image of ``size``;
+    ``align`` is one of :data:`ALIGNMENTS` (default: the reference's
+    full-resolution CAMs).
 
     Args:
         maps: (B, C, h, w) maps of an image resized by ``scale``.
         size: (H, W) of the original image.
         stride: output stride of the maps w.r.t. their (scaled) input.
         scale: factor the image was resized by before the forward pass
-            (only ``'corner'`` needs it; ``'center'`` stretches uniformly).
+            (only ``'corner'`` needs it; the others stretch uniformly).
     """
-    if align not in ALIGN_MODES:
-        raise ValueError(f'unknown align "{align}"; use {ALIGN_MODES}')
-    h, w = size
-    if align == 'center':
-        up = (int(math.ceil(h / stride) * stride),
-              int(math.ceil(w / stride) * stride))
-        maps = F.interpolate(
-            maps, size=up, mode='bilinear', align_corners=False)
-        return maps[..., :h, :w]
-    return _corner_sample(maps, (h, w), scale / stride)
+    return place_maps(maps, size, 1, stride, align, scale)
 
 
 def strided_size(size: Tuple[int, int], stride: int) -> Tuple[int, int]:
@@ -141,33 +195,21 @@ def resample_to_stride(maps: torch.Tensor,
                        size: Tuple[int, int],
                        out_stride: int,
                        stride: float,
-                       align: str = 'center',
+                       align: str = 'resize',
                        scale: float = 1.0) -> torch.Tensor:
     """Resample stride-``stride`` maps to the stride-``out_stride`` grid of
-    an image of ``size`` (``strided_size(size, out_stride)`` cells).
-
-    - ``'center'`` (the reference's ``cam``): ``F.interpolate`` of the maps
-      straight to the strided size (bilinear, ``align_corners=False``);
-    - ``'corner'``: output cell ``j`` sits at pixel ``out_stride·j``, read at
-      feature coordinate ``out_stride·j·scale/stride`` (the geometry of
-      :func:`upsample_to` with ``'corner'``, and of the zero-padded strided
-      convolutions of the AffinityNet stem).
+    an image of ``size`` (``strided_size(size, out_stride)`` cells);
+    ``align`` is one of :data:`ALIGNMENTS` (default ``'resize'``: the
+    reference's stride-4 ``cam``, resized straight to the strided size).
 
     Args:
         maps: (B, C, h, w) maps of an image resized by ``scale``.
         size: (H, W) of the original image.
         out_stride: stride of the returned grid (4 for the random walk).
         stride: output stride of ``maps`` w.r.t. their (scaled) input.
-        align: ``'center'`` or ``'corner'``.
         scale: factor the image was resized by (``'corner'`` only).
     """
-    if align not in ALIGN_MODES:
-        raise ValueError(f'unknown align "{align}"; use {ALIGN_MODES}')
-    out = strided_size(size, out_stride)
-    if align == 'center':
-        return F.interpolate(
-            maps, size=out, mode='bilinear', align_corners=False)
-    return _corner_sample(maps, out, out_stride * scale / stride)
+    return place_maps(maps, size, out_stride, stride, align, scale)
 
 
 def _corner_sample(maps: torch.Tensor, out: Tuple[int, int],
@@ -198,15 +240,20 @@ class ScaleSum:
     Args:
         out_size: (H, W) of the original image.
         stride: output stride of the added maps w.r.t. their scaled input.
-        align: feature-to-pixel alignment, see :func:`upsample_to`.
+        align: where feature cells land on the pixels, one of
+            :data:`ALIGNMENTS` (the reference: ``'center'``).
         out_stride: also keep the sum on this stride's grid; None: skip.
+        coarse_align: the same for the strided grid (the reference:
+            ``'resize'``).
     """
 
     def __init__(self, out_size: Tuple[int, int], stride: int,
                  align: str = 'center',
-                 out_stride: Optional[int] = None) -> None:
+                 out_stride: Optional[int] = None,
+                 coarse_align: str = 'resize') -> None:
         self.out_size = tuple(out_size)
         self.stride, self.align, self.out_stride = stride, align, out_stride
+        self.coarse_align = coarse_align
         self.total: Optional[torch.Tensor] = None
         self.strided: Optional[torch.Tensor] = None
 
@@ -214,7 +261,8 @@ class ScaleSum:
         """Add (B, C, h, w) maps of the image resized by ``scale``."""
         if self.out_stride is not None:
             coarse = resample_to_stride(maps, self.out_size, self.out_stride,
-                                        self.stride, self.align, scale)
+                                        self.stride, self.coarse_align,
+                                        scale)
             self.strided = coarse if self.strided is None \
                 else self.strided + coarse
         maps = upsample_to(maps, self.out_size, self.stride, self.align,
@@ -242,7 +290,8 @@ def multi_scale_flip_forward(
         activation: Callable = F.relu,
         align: str = 'center',
         resize: Resize = resize_image,
-        out_stride: Optional[int] = None
+        out_stride: Optional[int] = None,
+        coarse_align: str = 'resize'
 ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
     """Sum of ``activation(forward_fn(x))`` over scales (and flips).
 
@@ -254,11 +303,14 @@ def multi_scale_flip_forward(
         stride: output stride of ``forward_fn`` (for alignment).
         out_size: size of the returned maps; defaults to (H, W).
         activation: applied to every pass before summing (ReLU for CAMs).
-        align: feature-to-pixel alignment, see :func:`upsample_to`.
+        align: where feature cells land on the pixels, one of
+            :data:`ALIGNMENTS` (the reference: ``'center'``).
         resize: how each scale's input is made (:func:`build_resize`).
         out_stride: also return the sum on the stride-``out_stride`` grid of
             ``out_size`` (:func:`resample_to_stride`), each scale resampled
             from its own maps as the reference's stride-4 ``cam``.
+        coarse_align: the same for the strided grid (the reference:
+            ``'resize'``).
 
     Returns:
         (B, C, *out_size) summed maps; with ``out_stride`` a tuple of them
@@ -267,7 +319,8 @@ def multi_scale_flip_forward(
     if not scales:
         raise ValueError('multi_scale_flip_forward needs at least one scale')
     b = inputs.shape[0]
-    acc = ScaleSum(out_size or inputs.shape[-2:], stride, align, out_stride)
+    acc = ScaleSum(out_size or inputs.shape[-2:], stride, align, out_stride,
+                   coarse_align)
     for scale in scales:
         x = resize(inputs, scale)
         if flip:

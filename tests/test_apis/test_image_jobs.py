@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.inference.pseudo_masks import palette_over_voc, voc_palette
-from mmwsss.utils.image_jobs import (ImageJob, list_ids, load_matching_image,
-                                     run_jobs)
+from mmwsss.apis.image_jobs import (ImageJob, list_ids, load_matching_image,
+                                    run_jobs)
 from mmwsss.utils.io import sample_id
+from mmwsss.utils.palette import palette_over_voc, voc_palette
 
 
 class Square(ImageJob):

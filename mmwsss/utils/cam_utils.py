@@ -10,7 +10,7 @@ greater than ``t`` (ties go to background, as ``argmax`` over
 Every function accepts numpy arrays or torch tensors and returns the same
 kind it was given.
 """
-from typing import List, Optional, Tuple, Union
+from typing import List, Tuple, Union
 
 import numpy as np
 import torch
@@ -18,11 +18,9 @@ import torch
 Array = Union[np.ndarray, torch.Tensor]
 
 
-def _check_cams(cams: Array, keys: Optional[Array] = None) -> None:
+def _check_cams(cams: Array) -> None:
     if cams.ndim != 3:
         raise ValueError(f'cams must be K×H×W, got shape {tuple(cams.shape)}')
-    if keys is not None and len(keys) != cams.shape[0]:
-        raise ValueError(f'{len(keys)} keys for {cams.shape[0]} CAMs')
 
 
 def fg_max_and_index(cams: Array) -> Tuple[Array, Array]:
@@ -72,18 +70,6 @@ def index_to_label(index: Array, keys: Array) -> Array:
         return lut[index]
     lut = np.concatenate([[0], np.asarray(keys, dtype=np.int64).reshape(-1)])
     return lut[index]
-
-
-def cams_to_label(cams: Array, keys: Array, bg_threshold: float) -> Array:
-    """H×W int64 class-id map from CAMs with a constant background score.
-
-    Args:
-        cams: K×H×W scores in [0, 1]; K may be 0 (all background).
-        keys: length-K class ids (1..C) of the maps.
-        bg_threshold: background score ``t``.
-    """
-    _check_cams(cams, keys)
-    return index_to_label(cams_to_index(cams, bg_threshold), keys)
 
 
 def sweep_thresholds(start: float = 0.05,

@@ -8,15 +8,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.datasets import (SYNTHETIC_CLASSES, SYNTHETIC_PALETTE,
-                             VOCClsDataset, generate_synthetic_voc)
+from mmwsss.datasets import VOCClsDataset
 from mmwsss.datasets.base import read_mask_values
-from mmwsss.datasets.synthetic import ignore_band
 from mmwsss.datasets.voc import parse_voc_objects
+from mmwsss.synthetic import (SYNTHETIC_CLASSES, generate_synthetic_voc,
+                              ignore_band)
+from mmwsss.utils.palette import make_palette
 from tests.conftest import load_tool
 
 PARAMS = dict(num_train=16, num_val=6, image_size=(32, 56), seed=3)
-METAINFO = dict(classes=SYNTHETIC_CLASSES, palette=SYNTHETIC_PALETTE)
+METAINFO = dict(classes=SYNTHETIC_CLASSES,
+                palette=make_palette(len(SYNTHETIC_CLASSES)))
 
 
 @pytest.fixture(scope='module')
@@ -56,7 +58,6 @@ def test_summary(synth):
     with open(osp.join(root, 'classes.txt')) as f:
         assert tuple(f.read().split('\n')[:-1]) == SYNTHETIC_CLASSES
     assert 6 <= len(SYNTHETIC_CLASSES) - 1 <= 8
-    assert len(SYNTHETIC_PALETTE) == len(SYNTHETIC_CLASSES)
 
 
 def test_deterministic_by_seed(synth, tmp_path):

@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.datasets.synthetic import (OOD_DIR, OOD_LIST,
-                                       generate_synthetic_voc,
-                                       render_ood_sample, render_sample)
+from mmwsss.synthetic import (OOD_DIR, OOD_LIST, generate_synthetic_voc,
+                              render_ood_sample, render_sample)
 from tests.conftest import load_tool
-from tests.test_datasets.test_synthetic_data import tree_bytes
+from tests.test_synthetic.test_synthetic_data import tree_bytes
 
 PARAMS = dict(num_train=4, num_val=2, image_size=(32, 40), seed=5)
 # Digests of the generator's output before the OoD option existed (commit

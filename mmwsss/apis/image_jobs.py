@@ -14,7 +14,7 @@ from typing import Any, Callable, List, Sequence, Tuple, Type
 import numpy as np
 from tqdm import tqdm
 
-from mmwsss.evaluation.metrics.cam_iou_metric import load_rgb
+from mmwsss.utils.io import load_rgb
 
 
 class ImageJob(ABC):

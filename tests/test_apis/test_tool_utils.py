@@ -5,8 +5,8 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from mmwsss.utils.tool_utils import (build_split_dataset, missing_files,
-                                     select_split)
+from mmwsss.apis.tool_utils import (build_split_dataset, missing_files,
+                                    select_split)
 from tests.conftest import CAM_CONFIG, REPO
 
 
@@ -64,7 +64,7 @@ def test_missing_files_names_the_first_three(tmp_path):
 def test_infer_maps_fails_clearly_before_any_work(tmp_path, capsys):
     """Missing checkpoint, missing config and unknown split: rc 1, one
     error line naming the culprit, nothing written."""
-    from mmwsss.utils.tool_utils import infer_maps, inference_arg_parser
+    from mmwsss.apis.tool_utils import infer_maps, inference_arg_parser
     ckpt = tmp_path / 'c.pth'
     ckpt.write_bytes(b'')
     out = tmp_path / 'out'
@@ -85,8 +85,8 @@ def test_infer_maps_fails_clearly_before_any_work(tmp_path, capsys):
 
 
 def test_retired_rw_cfg_is_refused_naming_the_new_keys(tmp_path):
+    from mmwsss.apis.tool_utils import load_config
     from mmwsss.utils.errors import ConfigError
-    from mmwsss.utils.tool_utils import load_config
     aff = osp.join(REPO, 'configs/affinity/affinitynet_tiny_synthetic.py')
     old = tmp_path / 'old_rw.py'
     old.write_text(f'_base_ = [{aff!r}]\nrw_cfg = dict(beta=10)\n')
@@ -100,8 +100,8 @@ def test_retired_rw_cfg_is_refused_naming_the_new_keys(tmp_path):
 
 
 def test_set_pipeline_option_finds_the_step_by_type():
+    from mmwsss.apis.tool_utils import set_pipeline_option
     from mmwsss.utils.errors import ConfigError
-    from mmwsss.utils.tool_utils import set_pipeline_option
     cfg = Config(dict(test_dataloader=dict(dataset=dict(pipeline=[
         dict(type='LoadImageFromFile'),
         dict(type='mmwsss.LoadCAMs', cam_dir='x')]))))
@@ -115,7 +115,7 @@ def test_set_pipeline_option_finds_the_step_by_type():
 def test_cfg_options_name_the_bad_token(capsys):
     import argparse
 
-    from mmwsss.utils.tool_utils import add_cfg_options
+    from mmwsss.apis.tool_utils import add_cfg_options
     parser = argparse.ArgumentParser(prog='tool')
     add_cfg_options(parser)
     args = parser.parse_args(['--cfg-options', 'a.b=1', 'c=[1,2]'])
@@ -148,8 +148,8 @@ PNOC_CONFIG = osp.join(REPO, 'configs', 'pnoc', 'pnoc_tiny_synthetic.py')
 
 
 def test_changed_train_length_needs_the_scheduler_end():
+    from mmwsss.apis.tool_utils import load_config
     from mmwsss.utils.errors import ConfigError
-    from mmwsss.utils.tool_utils import load_config
     with pytest.raises(ConfigError) as e:
         load_config(CAM_CONFIG, {'train_cfg.max_epochs': 3}, training=True)
     msg = str(e.value)
@@ -170,8 +170,8 @@ def test_changed_train_length_needs_the_scheduler_end():
 
 
 def test_scheduler_end_none_follows_the_train_length():
+    from mmwsss.apis.tool_utils import load_config
     from mmwsss.utils.errors import ConfigError
-    from mmwsss.utils.tool_utils import load_config
     cfg = load_config(PNOC_CONFIG, {
         'train_cfg.max_epochs': 4,
         'param_scheduler.generator.0.end': None,
@@ -184,3 +184,90 @@ def test_scheduler_end_none_follows_the_train_length():
         load_config(CAM_CONFIG, {'param_scheduler.0.end': None,
                                  'param_scheduler.0.by_epoch': False},
                     training=True)
+
+
+# ------------------------------------------------------------ CRF options
+CRF_FLAGS = {'--crf', '--no-crf', '--crf-preset', '--crf-iterations',
+             '--crf-gt-prob', '--crf-backend'}
+
+
+def crf_parser(**defaults):
+    import argparse
+
+    from mmwsss.apis.tool_utils import add_crf_options
+    parser = argparse.ArgumentParser()
+    add_crf_options(parser, 'a test' if defaults else None, **defaults)
+    return parser
+
+
+def test_crf_options_parse_with_one_default_each():
+    from mmwsss.apis.tool_utils import CRF_DEFAULTS, crf_from_args
+    args = crf_parser().parse_args([])
+    assert crf_from_args(args) is None and args.crf_gt_prob == 0.7
+    assert (args.crf_preset, args.crf_iterations, args.crf_backend) == (
+        CRF_DEFAULTS['preset'], None, 'pydensecrf')
+    args = crf_parser().parse_args(['--crf'])
+    assert crf_from_args(args) == dict(preset='crf_label',
+                                       backend='pydensecrf')
+    args = crf_parser().parse_args([
+        '--crf', '--crf-preset', 'deeplab_v2', '--crf-iterations', '3',
+        '--crf-gt-prob', '0.9', '--crf-backend', 'torch'])
+    assert crf_from_args(args) == dict(preset='deeplab_v2', backend='torch',
+                                       iterations=3)
+    assert args.crf_gt_prob == 0.9
+    # a tool whose reference step differs keeps its own defaults
+    own = crf_parser(crf=True, preset='deeplab_v2')
+    assert crf_from_args(own.parse_args([]))['preset'] == 'deeplab_v2'
+    assert crf_from_args(own.parse_args(['--no-crf'])) is None
+
+
+@pytest.mark.parametrize('argv,message', [
+    (['--crf-preset', 'dlv2'], "unknown CRF preset 'dlv2'"),
+    (['--crf-iterations', '0'], 'use --no-crf'),
+    (['--crf-backend', 'cuda'], 'invalid choice'),
+])
+def test_bad_crf_options_are_refused_by_name(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        crf_parser().parse_args(argv)
+    assert message in capsys.readouterr().err
+
+
+def test_own_crf_defaults_need_a_reason_and_known_keys():
+    import argparse
+
+    from mmwsss.apis.tool_utils import add_crf_options
+    with pytest.raises(ValueError, match='reference'):
+        add_crf_options(argparse.ArgumentParser(), crf=True)
+    with pytest.raises(KeyError, match='gtprob'):
+        add_crf_options(argparse.ArgumentParser(), 'x', gtprob=0.5)
+
+
+def tool_help(name: str, monkeypatch, capsys) -> str:
+    """``tools/{name}.py --help``, in this process."""
+    import inspect
+    import sys
+
+    from tests.conftest import load_tool
+    tool = load_tool(name)
+    monkeypatch.setattr(sys, 'argv', [name, '--help'])
+    with pytest.raises(SystemExit):
+        if inspect.signature(tool.parse_args).parameters:
+            tool.parse_args(['--help'])
+        else:
+            tool.parse_args()
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize('name', [
+    osp.splitext(osp.basename(p))[0]
+    for p in sorted(__import__('glob').glob(osp.join(REPO, 'tools', '*.py')))
+    if 'crf' in open(p).read()])
+def test_every_tool_with_a_crf_lists_the_same_options(name, monkeypatch,
+                                                      capsys):
+    """One set of CRF options (add_crf_options) in every tool that runs a
+    CRF, and no tool-made variant."""
+    import re
+    text = tool_help(name, monkeypatch, capsys)
+    assert set(re.findall(r'(--(?:no-)?crf[\w-]*)', text)) == CRF_FLAGS
+    with open(osp.join(REPO, 'tools', f'{name}.py')) as f:
+        assert 'add_crf_options(' in f.read()

@@ -39,11 +39,10 @@ import numpy as np
 from PIL import Image
 
 from mmwsss.utils.io import atomic_write_bytes, save_indexed_png
-from .base import make_palette
+from mmwsss.utils.palette import make_palette
 
 SYNTHETIC_CLASSES = ('background', 'kite', 'boat', 'cup', 'leaf', 'star',
                      'fish')
-SYNTHETIC_PALETTE = make_palette(len(SYNTHETIC_CLASSES))
 GENERATOR = 'mmwsss.synthetic_voc'
 GENERATOR_VERSION = 1
 IGNORE_INDEX = 255

@@ -3,7 +3,9 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from types import MappingProxyType
+from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
+                    Tuple)
 
 from mmengine.config import Config, DictAction
 
@@ -48,6 +50,91 @@ def add_cfg_options(parser: argparse.ArgumentParser) -> None:
         '--cfg-options', nargs='+', action=CfgOptionsAction,
         metavar='KEY=VALUE',
         help='override settings of the config, e.g. train_cfg.max_epochs=3')
+
+
+#: One default per dense-CRF option of the tools: the reference's CRF of
+#: pseudo labels (P-NOC / IRN: preset crf_label with its 10 mean-field
+#: iterations, label confidence 0.7, the pydensecrf backend), off unless
+#: asked for.
+CRF_DEFAULTS: Mapping[str, Any] = MappingProxyType(dict(
+    crf=False, preset='crf_label', iterations=None, gt_prob=0.7,
+    backend='pydensecrf'))
+
+
+def _crf_preset_name(name: str) -> str:
+    """argparse type of ``--crf-preset``: a known preset."""
+    from mmwsss.crf import crf_preset
+    try:
+        crf_preset(name)
+    except KeyError as err:
+        raise argparse.ArgumentTypeError(err.args[0]) from err
+    return name
+
+
+def _crf_iterations(text: str) -> int:
+    """argparse type of ``--crf-iterations``: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f'{value} < 1 (use --no-crf to skip the CRF)')
+    return value
+
+
+def add_crf_options(parser: argparse.ArgumentParser,
+                    reference: Optional[str] = None,
+                    **defaults: Any) -> None:
+    """Add the dense-CRF options every tool shares: ``--crf`` /
+    ``--no-crf``, ``--crf-preset``, ``--crf-iterations``,
+    ``--crf-gt-prob`` and ``--crf-backend``, with :data:`CRF_DEFAULTS`.
+
+    Args:
+        reference: why this tool's defaults differ (shown in the help);
+            required with ``defaults``.
+        defaults: the tool's own defaults (keys of :data:`CRF_DEFAULTS`),
+            only where the reference step needs them.
+    """
+    from mmwsss.crf import CRF_BACKENDS
+    unknown = sorted(set(defaults) - set(CRF_DEFAULTS))
+    if unknown:
+        raise KeyError(f'unknown CRF defaults {unknown}; valid: '
+                       f'{sorted(CRF_DEFAULTS)}')
+    if defaults and not reference:
+        raise ValueError('a tool with its own CRF defaults says why '
+                         '(reference=...)')
+    own = {**CRF_DEFAULTS, **defaults}
+    group = parser.add_argument_group(
+        'dense CRF', f'defaults of this tool: {reference}'
+        if reference else None)
+    group.add_argument(
+        '--crf', action=argparse.BooleanOptionalAction, default=own['crf'],
+        help='refine with a dense CRF (default: %(default)s)')
+    group.add_argument(
+        '--crf-preset', type=_crf_preset_name, default=own['preset'],
+        metavar='PRESET', help='DenseCRF preset: crf_label, crf_softmax or '
+        'deeplab_v2 (default: %(default)s)')
+    group.add_argument(
+        '--crf-iterations', type=_crf_iterations, default=own['iterations'],
+        metavar='N', help='mean-field iterations (default: the preset\'s, 10)')
+    group.add_argument(
+        '--crf-gt-prob', type=float, default=own['gt_prob'], metavar='P',
+        help='confidence of the CRF unary in the input labels or '
+        'probabilities (default: %(default)s)')
+    group.add_argument(
+        '--crf-backend', default=own['backend'],
+        choices=sorted(CRF_BACKENDS.module_dict),
+        help='mean-field backend (default: %(default)s)')
+
+
+def crf_from_args(args: argparse.Namespace) -> Optional[dict]:
+    """The DenseCRF config (:func:`mmwsss.crf.build_dense_crf`) of the
+    options of :func:`add_crf_options`; None with ``--no-crf``. The label
+    confidence is ``args.crf_gt_prob``."""
+    if not args.crf:
+        return None
+    crf = dict(preset=args.crf_preset, backend=args.crf_backend)
+    if args.crf_iterations is not None:
+        crf['iterations'] = args.crf_iterations
+    return crf
 
 
 def report_error(err: BaseException) -> int:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmwsss.inference.cam_io import (CAMFileError, cam_path, load_cam,
-                                     read_cam, save_cam)
+from mmwsss.utils.cam_io import (CAMFileError, cam_path, load_cam,
+                                 read_cam, save_cam)
 
 
 def smooth_cams(k: int = 3, h: int = 120, w: int = 160) -> np.ndarray:
