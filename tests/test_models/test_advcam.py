@@ -113,6 +113,17 @@ def test_one_iteration_single_view_is_the_plain_cam():
     assert torch.allclose(adv.cams_coarse, plain.cams_coarse, atol=1e-5)
 
 
+def test_coarse_align_places_the_stride4_maps():
+    """test_cfg.coarse_align moves the stride-4 maps only, as for plain
+    CAMs."""
+    data = batch(build())
+    outs = [predict(build(cam_mode=advcam(iterations=2), coarse_align=a),
+                    data) for a in ('resize', 'corner')]
+    assert torch.equal(outs[0].cams, outs[1].cams)
+    assert not torch.allclose(outs[0].cams_coarse, outs[1].cams_coarse,
+                              atol=1e-3)
+
+
 def test_image_stays_within_its_value_range_and_moves():
     model = build(cam_mode=advcam(iterations=6, step=0.5), scales=(1.0, ))
     data = batch(model, classes=(0, 5))
