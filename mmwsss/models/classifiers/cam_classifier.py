@@ -1,5 +1,6 @@
 """CAM classifier: backbone → 1×1 conv (no bias) → GAP, trained with a
 multi-label loss; its 1×1-conv feature maps are the class activation maps."""
+import copy
 import re
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -9,8 +10,9 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmwsss.models.utils import (build_resize, check_align,
-                                 multi_scale_flip_forward, normalize_cam,
+from mmwsss.models.cam_modes import (DEFAULT_CAM_MODE, CAMMode,
+                                     CAMResult, build_cam_mode)
+from mmwsss.models.utils import (build_resize, check_align, normalize_cam,
                                  strided_size)
 from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
@@ -31,6 +33,9 @@ DEFAULT_TEST_CFG = dict(
     coarse_align='resize',  # the same on that grid: the reference's `cam`
     keys='gt',  # 'gt': CAMs for the labelled classes; 'pred': predicted
     pred_threshold=0.5,  # sigmoid score for 'pred' (and unlabelled data)
+    # how the maps are made: a mmwsss.models.cam_modes.CAM_MODES config,
+    # the plain TTA CAM or dict(type='AdvCAM', iterations=27, ...)
+    cam_mode=DEFAULT_CAM_MODE,
 )
 
 
@@ -57,7 +62,8 @@ class CAMClassifier(BaseModel):
         frozen_modules: regular expressions of sub-module names to freeze
             (eval mode, no gradient), e.g. ``('backbone.conv1', 'backbone.bn1')``
             for a frozen stem.
-        test_cfg: TTA settings, see ``DEFAULT_TEST_CFG``.
+        test_cfg: TTA settings, see ``DEFAULT_TEST_CFG``; ``cam_mode``
+            selects how the maps are made (:mod:`mmwsss.models.cam_modes`).
     """
 
     def __init__(self,
@@ -92,6 +98,9 @@ class CAMClassifier(BaseModel):
                                       'CAMClassifier test_cfg')
         for key in ('align', 'coarse_align'):
             check_align(self.test_cfg[key], f'test_cfg.{key}')
+        # own copy: editing it must not change DEFAULT_CAM_MODE
+        self.test_cfg['cam_mode'] = copy.deepcopy(self.test_cfg['cam_mode'])
+        self._cam_mode: Tuple[dict, CAMMode] = self._build_cam_mode()
         # (mean, std) for the 'pil' TTA resize when the classifier is part
         # of a larger model that owns the data preprocessor (P-NOC)
         self._tta_norm: Optional[Tuple[list, list]] = None
@@ -178,10 +187,13 @@ class CAMClassifier(BaseModel):
         return dict(loss_cls=self.loss_cls(logits, labels))
 
     # ------------------------------------------------------------- inference
-    def _class_keys(self, data_sample: BaseDataElement,
-                    logits: Optional[torch.Tensor]) -> torch.Tensor:
-        """Foreground class indices (0-based) whose CAMs are kept."""
-        use_gt = self.test_cfg['keys'] == 'gt' and 'gt_label' in data_sample
+    def class_keys(self, data_sample: Optional[BaseDataElement],
+                   logits: Optional[torch.Tensor]) -> torch.Tensor:
+        """Foreground class indices (0-based) whose CAMs are kept: the
+        labelled ones (``keys='gt'``), else those scoring above
+        ``pred_threshold``."""
+        use_gt = (self.test_cfg['keys'] == 'gt' and data_sample is not None
+                  and 'gt_label' in data_sample)
         if use_gt:
             return torch.nonzero(data_sample.gt_label > 0.5).flatten()
         scores = logits.sigmoid()
@@ -208,32 +220,27 @@ class CAMClassifier(BaseModel):
                 "test_cfg.resize='tensor' otherwise")
         return build_resize(mode, mean, std)
 
-    def predict_cams(self, inputs: torch.Tensor
-                     ) -> Tuple[torch.Tensor, torch.Tensor,
-                                Optional[torch.Tensor]]:
-        """TTA CAMs (B×C×H×W summed ReLU maps, not normalised), the class
-        logits (B×C) of the unflipped scale-1 pass (no extra forward) and,
-        with ``test_cfg.coarse_stride`` s, the summed maps on the stride-s
-        grid (B×C×⌈H/s⌉×⌈W/s⌉; else None)."""
-        cfg = self.test_cfg
-        record = {}
+    def _build_cam_mode(self) -> Tuple[dict, CAMMode]:
+        """(config, instance) of ``test_cfg.cam_mode``."""
+        cfg = self.test_cfg['cam_mode']
+        return copy.deepcopy(dict(cfg or {})), build_cam_mode(cfg)
 
-        def forward(x: torch.Tensor) -> torch.Tensor:
-            raw = self.forward_cam(x)
-            if 'logits' not in record and x.shape[-2:] == inputs.shape[-2:]:
-                record['logits'] = self.pool(raw[:len(inputs)])
-            return raw
+    @property
+    def cam_mode(self) -> CAMMode:
+        """The CAM mode of ``test_cfg.cam_mode``, rebuilt when that entry
+        was changed after construction."""
+        if dict(self.test_cfg['cam_mode'] or {}) != self._cam_mode[0]:
+            self._cam_mode = self._build_cam_mode()
+        return self._cam_mode[1]
 
-        out = multi_scale_flip_forward(
-            forward, inputs, scales=cfg['scales'], flip=cfg['flip'],
-            stride=cfg['stride'], align=cfg['align'],
-            resize=self.tta_resize(), out_stride=cfg['coarse_stride'],
-            coarse_align=cfg['coarse_align'])
-        cams, coarse = out if cfg['coarse_stride'] else (out, None)
-        logits = record.get('logits')
-        if logits is None:  # no scale 1.0 among the TTA scales
-            logits = self.pool(self.forward_cam(inputs))
-        return cams, logits, coarse
+    def predict_cams(self, inputs: torch.Tensor,
+                     data_samples: Optional[list] = None) -> CAMResult:
+        """TTA CAMs (B×C×H×W summed non-negative maps, not normalised), the
+        class logits (B×C) of the unflipped scale-1 pass and, with
+        ``test_cfg.coarse_stride`` s, the summed maps on the stride-s grid
+        (B×C×⌈H/s⌉×⌈W/s⌉; else None), made by ``test_cfg.cam_mode`` (the
+        plain TTA CAM by default; AdvCAM fills the kept classes only)."""
+        return self.cam_mode(self, inputs, data_samples)
 
     def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
         """Attach ``cams`` (K×H×W in [0, 1]), ``cam_keys`` (segmentation ids,
@@ -243,10 +250,10 @@ class CAMClassifier(BaseModel):
         stride-4 ``cam``) and ``coarse_stride`` to each data sample."""
         if data_samples is None:
             data_samples = [BaseDataElement() for _ in range(len(inputs))]
-        cams, logits, coarse = self.predict_cams(inputs)
+        cams, logits, coarse = self.predict_cams(inputs, data_samples)
         for i, ds in enumerate(data_samples):
             h, w = ds.metainfo.get('img_shape', inputs.shape[-2:])[:2]
-            keys = self._class_keys(ds, logits[i])
+            keys = self.class_keys(ds, logits[i])
             cam = normalize_cam(cams[i, keys, :h, :w])
             ds.set_data(
                 dict(

@@ -1,9 +1,43 @@
-"""One normalised gradient-ascent step on the input images (W-OoD's
-"climb" of the OoD batch, spec §2.3 step 2; AdvCAM iterates similar
-steps)."""
+"""Normalised gradient-ascent steps on input images: W-OoD's "climb" of
+the OoD batch (spec §2.3 step 2) and the step AdvCAM iterates (§2.4)."""
 from typing import Callable
 
 import torch
+
+
+def normalised_ascent(inputs: torch.Tensor, grad: torch.Tensor, step: float,
+                      groups: int = 1) -> torch.Tensor:
+    """``clamp(x + step * g / max|g|, min(x), max(x))`` with the maximum,
+    minimum and maximum taken over each of ``groups`` equal slices of the
+    batch (1: the whole tensor, as W-OoD's climb; one per class and flip
+    pair for AdvCAM, so classes batched together move as they would
+    alone). A group whose gradient is zero stays unchanged.
+
+    Args:
+        inputs: (N, ...) input batch; N must be a multiple of ``groups``.
+        grad: gradient of the objective w.r.t. ``inputs``.
+        step: the largest change of any input value in a group.
+        groups: number of independent slices along the batch dimension.
+
+    Returns:
+        The stepped batch, detached.
+    """
+    if step < 0:
+        raise ValueError(f'step must be >= 0, got {step}')
+    if groups < 1 or len(inputs) % groups:
+        raise ValueError(f'cannot split a batch of {len(inputs)} into '
+                         f'{groups} equal groups')
+    x = inputs.detach()
+    shape = (groups, ) + (1, ) * x.ndim
+    flat_x = x.reshape(groups, -1)
+    lo, hi = flat_x.min(1).values.view(shape), flat_x.max(1).values.view(
+        shape)
+    scale = grad.reshape(groups, -1).abs().max(1).values.view(shape)
+    # a zero gradient gives 0 / tiny = 0: the group stays where it is
+    scale = scale.clamp_min(torch.finfo(scale.dtype).tiny)
+    size = (groups, len(x) // groups) + tuple(x.shape[1:])
+    moved = x.reshape(size) + step * grad.reshape(size) / scale
+    return torch.maximum(torch.minimum(moved, hi), lo).reshape(x.shape)
 
 
 def adversarial_climb(model_fn: Callable[[torch.Tensor], torch.Tensor],
@@ -39,7 +73,6 @@ def adversarial_climb(model_fn: Callable[[torch.Tensor], torch.Tensor],
     if step < 0:
         raise ValueError(f'step must be >= 0, got {step}')
     x = inputs.detach()
-    lo, hi = x.min(), x.max()
     with torch.enable_grad():
         probe = x.clone().requires_grad_(True)
         logits = model_fn(probe)
@@ -48,7 +81,4 @@ def adversarial_climb(model_fn: Callable[[torch.Tensor], torch.Tensor],
                              f'batch of {len(x)}, got {tuple(logits.shape)}')
         objective = logits.max(dim=1).values.sum()
         grad, = torch.autograd.grad(objective, probe)
-    scale = grad.abs().max()
-    if scale == 0:
-        return x.clone()
-    return (x + step * grad / scale).clamp(lo, hi).detach()
+    return normalised_ascent(x, grad, step)

@@ -229,6 +229,57 @@ def _corner_sample(maps: torch.Tensor, out: Tuple[int, int],
         align_corners=True)
 
 
+class ScaleSum:
+    """Running sum of per-scale dense maps, at full resolution and (with
+    ``out_stride``) on the stride-``out_stride`` grid, each scale resampled
+    from its own maps (the reference's ``high_res`` and ``cam``).
+
+    Shared by :func:`multi_scale_flip_forward` and the CAM modes that make
+    each scale's maps another way (AdvCAM).
+
+    Args:
+        out_size: (H, W) of the original image.
+        stride: output stride of the added maps w.r.t. their scaled input.
+        align: where feature cells land on the pixels, one of
+            :data:`ALIGNMENTS` (the reference: ``'center'``).
+        out_stride: also keep the sum on this stride's grid; None: skip.
+        coarse_align: the same for the strided grid (the reference:
+            ``'resize'``).
+    """
+
+    def __init__(self, out_size: Tuple[int, int], stride: int,
+                 align: str = 'center',
+                 out_stride: Optional[int] = None,
+                 coarse_align: str = 'resize') -> None:
+        self.out_size = tuple(out_size)
+        self.stride, self.align, self.out_stride = stride, align, out_stride
+        self.coarse_align = coarse_align
+        self.total: Optional[torch.Tensor] = None
+        self.strided: Optional[torch.Tensor] = None
+
+    def add(self, maps: torch.Tensor, scale: float) -> None:
+        """Add (B, C, h, w) maps of the image resized by ``scale``."""
+        if self.out_stride is not None:
+            coarse = resample_to_stride(maps, self.out_size, self.out_stride,
+                                        self.stride, self.coarse_align,
+                                        scale)
+            self.strided = coarse if self.strided is None \
+                else self.strided + coarse
+        maps = upsample_to(maps, self.out_size, self.stride, self.align,
+                           scale)
+        self.total = maps if self.total is None else self.total + maps
+
+    def result(self) -> Union[torch.Tensor, Tuple[torch.Tensor,
+                                                  torch.Tensor]]:
+        """The full-resolution sum; with ``out_stride`` a tuple of it and
+        the strided sum."""
+        if self.total is None:
+            raise ValueError('ScaleSum.result() before any add()')
+        if self.out_stride is None:
+            return self.total
+        return self.total, self.strided
+
+
 def multi_scale_flip_forward(
         forward_fn: DenseForward,
         inputs: torch.Tensor,
@@ -267,9 +318,9 @@ def multi_scale_flip_forward(
     """
     if not scales:
         raise ValueError('multi_scale_flip_forward needs at least one scale')
-    out_size = tuple(out_size or inputs.shape[-2:])
     b = inputs.shape[0]
-    total = strided = None
+    acc = ScaleSum(out_size or inputs.shape[-2:], stride, align, out_stride,
+                   coarse_align)
     for scale in scales:
         x = resize(inputs, scale)
         if flip:
@@ -277,12 +328,5 @@ def multi_scale_flip_forward(
         maps = activation(forward_fn(x))
         if flip:
             maps = maps[:b] + maps[b:].flip(-1)
-        if out_stride is not None:
-            coarse = resample_to_stride(maps, out_size, out_stride, stride,
-                                        coarse_align, scale)
-            strided = coarse if strided is None else strided + coarse
-        maps = upsample_to(maps, out_size, stride, align, scale)
-        total = maps if total is None else total + maps
-    if out_stride is None:
-        return total
-    return total, strided
+        acc.add(maps, scale)
+    return acc.result()
