@@ -4,7 +4,7 @@
         [--cam-dir CAMS] [--thresholds 0.05 0.1 ...] [--crf] \\
         [--crf-gt-prob 0.7] [--workers N] [--cfg-options k=v ...]
 
-Two protocols (P-NOC spec §5.3), both on mmseg's ``IoUMetric`` arithmetic
+Two protocols (README: C²AM), both on mmseg's ``IoUMetric`` arithmetic
 through :class:`mmwsss.evaluation.CAMIoUMetric`:
 
 * **binary saliency** (always): GT classes collapsed to salient (any

@@ -9,7 +9,7 @@
         [--cfg-options k=v ...]
 
 Writes ``{img_id}.png`` (palette PNG: class ids, 0 = background, 255 =
-ignore) per image (P-NOC spec §8.1; recipe in
+ignore) per image (README: random walk; recipe in
 :mod:`mmwsss.inference.affinity_labels`). With ``--sal-dir`` (grey PNGs
 ``{img_id}.png``, 0..255, e.g. PoolNet's) the P-NOC method is used, without
 it the IRN baseline. Images: the split of a config's ``test_dataloader``

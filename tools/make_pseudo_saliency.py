@@ -6,7 +6,7 @@
 
 For every ``{img_id}.png`` saliency map in ``--sal-dir`` writes
 ``{img_id}.png``: a grey PNG with 0 (background) and 255 (salient), the
-P-NOC recipe (spec §6.4): salient where ``saliency > threshold`` (0.2),
+P-NOC recipe (README: C²AM): salient where ``saliency > threshold`` (0.2),
 then a 2-label dense CRF (preset ``crf_label``: 10 iterations, gt_prob 0.7).
 These masks train the refinement segmentor
 (``configs/c2am/saliency_refine_*``). The CRF is CPU bound: ``--workers``

@@ -35,7 +35,8 @@ train_dataloader = dict(
         cls_labels_file='cls_labels_coco.npy',
         skip_background_only=True,
         pipeline=train_pipeline))
-# Random walk (tools/infer_rw.py, spec §8.5) of the stored CAMs of the
+# Random walk (tools/infer_rw.py; README: random walk) of the stored CAMs
+# of the
 # test_dataloader's images (val2014 by default; --split train|val).
 # Settings: model.test_cfg (the reference's: beta 10, 2^8 steps, radius 5;
 # see the base model config).

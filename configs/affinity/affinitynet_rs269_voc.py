@@ -1,4 +1,4 @@
-# AffinityNet on VOC 2012 train_aug, ResNeSt-269 (P-NOC spec §8.4, HEAD
+# AffinityNet on VOC 2012 train_aug, ResNeSt-269 (README: random walk, HEAD
 # runner 3-rw.sh): 3 epochs, batch 32, SGD lr 0.1 without momentum, wd 1e-4,
 # poly 0.9 per iteration, crop 512 from a 320-640 long side, flip; only the
 # edge layers are optimised (the backbone is frozen).
@@ -37,7 +37,8 @@ train_dataloader = dict(
         label_source='xml',
         skip_background_only=True,
         pipeline=train_pipeline))
-# Random walk (tools/infer_rw.py, spec §8.5) of the stored CAMs of the
+# Random walk (tools/infer_rw.py; README: random walk) of the stored CAMs
+# of the
 # test_dataloader's images (VOC train by default; --split train_aug|train|val).
 # Settings: model.test_cfg (the reference's: beta 10, 2^8 steps, radius 5;
 # see the base model config).

@@ -1,5 +1,5 @@
 # C²AM-H with ResNeSt-269 on MS COCO 2014 train2014: the VOC recipe with
-# COCO's runner values, lr 0.0005 and δ_fg 0.3 (P-NOC spec §10.2). Hints:
+# COCO's runner values, lr 0.0005 and δ_fg 0.3 (README: pipeline). Hints:
 # P-NOC's CAMs of train2014, set with
 #   --cfg-options train_dataloader.dataset.pipeline.1.cam_dir=DIR
 _base_ = [

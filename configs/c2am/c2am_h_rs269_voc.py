@@ -1,4 +1,4 @@
-# C²AM-H with ResNeSt-269 on VOC 2012 (P-NOC spec §6.3, HEAD runner): C²AM
+# C²AM-H with ResNeSt-269 on VOC 2012 (README: C²AM, HEAD runner): C²AM
 # plus the hint loss, BCE (target 1 smoothed to 0.95) on the disentangler
 # logits where the max-over-classes P-NOC CAM is >= 0.4, weight 1.
 #

@@ -1,5 +1,5 @@
 # C²AM (no hints) with ResNeSt-269 on VOC 2012 train_aug: the HEAD runner's
-# saliency recipe (P-NOC spec §6, §10.2): crop 448 from a 515x515 resize,
+# saliency recipe (README: C²AM): crop 448 from a 515x515 resize,
 # flip, batch 64 x accumulation 2 (gradients summed), SGD lr 0.001 (head
 # x10), wd 1e-4, poly, 10 epochs; validated each epoch on VOC val as binary
 # saliency (threshold swept 0.05-0.50). Which partition is the foreground is

@@ -1,4 +1,5 @@
-# Saliency refinement (PoolNet's role in P-NOC, spec §7; no PoolNet port): a
+# Saliency refinement (PoolNet's role in P-NOC, README: C²AM; no PoolNet
+# port): a
 # stock MMSeg DeepLabV3+ R50-D8 with 2 classes (background, salient) trained
 # on the C²AM-H pseudo-saliency masks of VOC train_aug
 # (tools/make_pseudo_saliency.py: grey PNGs, 0 / 255), then inferred on all

@@ -1,6 +1,6 @@
 # Vanilla CAM + RandAugment + label smoothing on VOC 2012 train_aug with
 # ResNeSt-269: the "ordinary classifier" that P-OC/P-NOC start from
-# (P-NOC spec §3.1, HEAD runner: batch 32, lr 0.1, wd 1e-4, 15 epochs, SGD
+# (README: P-NOC, HEAD runner: batch 32, lr 0.1, wd 1e-4, 15 epochs, SGD
 # without momentum, poly, crop 512, long side 320-640, LS 0.1).
 _base_ = [
     '../_base_/models/cam_resnest269.py',

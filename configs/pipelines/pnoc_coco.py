@@ -1,4 +1,4 @@
-# The P-NOC pipeline on MS COCO 2014 (spec §10, reference values):
+# The P-NOC pipeline on MS COCO 2014 (README: pipeline, reference values):
 #   python tools/run_pipeline.py configs/pipelines/pnoc_coco.py \
 #       --data-root data/coco14 --work-dir work_dirs/pnoc_coco --gpus 8
 _base_ = ['./pnoc_voc.py']

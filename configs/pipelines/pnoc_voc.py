@@ -1,4 +1,5 @@
-# The P-NOC pipeline on Pascal VOC 2012 + SBD (spec §10, reference values):
+# The P-NOC pipeline on Pascal VOC 2012 + SBD (README: pipeline; reference
+# values):
 #   python tools/run_pipeline.py configs/pipelines/pnoc_voc.py \
 #       --data-root data/VOCdevkit/VOC2012 --work-dir work_dirs/pnoc_voc --gpus 8
 # Each stage names the config it trains or infers with; `options` are extra

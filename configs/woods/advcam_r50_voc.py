@@ -1,4 +1,4 @@
-# AdvCAM seeds (W-OoD spec §2.4) for VOC 2012 from the ResNet-50 CAM
+# AdvCAM seeds (README: AdvCAM) for VOC 2012 from the ResNet-50 CAM
 # classifier (configs/cam/cam_r50_voc.py; any CAMClassifier checkpoint
 # works, e.g. a W-OoD fine-tuned one): reference settings T = 27,
 # step 0.08, regularisation 7, scales (1.0, 0.5, 1.5, 2.0) x flip.
@@ -19,7 +19,7 @@ model = dict(
             reg=7.0,
             score_th=0.5,
             reduced_scales=(0.5, ),
-            weight_leak=True,  # the reference's x2 leak (README, "AdvCAM")
+            weight_leak=True,  # the reference's x2 leak (README: AdvCAM)
             # classes per forward/backward: each class is an image pair
             # with gradients, ~4 ResNet-50 pairs at scale 2.0 of a VOC image
             # (not measured: no GPU here); 1 = the reference's memory

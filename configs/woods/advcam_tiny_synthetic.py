@@ -1,4 +1,4 @@
-# AdvCAM seeds (W-OoD spec §2.4) on the synthetic set, from a checkpoint of
+# AdvCAM seeds (README: AdvCAM) on the synthetic set, from a checkpoint of
 # the tiny vanilla CAM classifier (configs/cam/cam_tiny_synthetic.py):
 #   python tools/infer_cams.py configs/woods/advcam_tiny_synthetic.py \
 #       work_dirs/cam_tiny_synthetic/epoch_20.pth --out-dir work_dirs/advcam
@@ -14,6 +14,6 @@ model = dict(
             reg=7.0,  # penalty on changes of already-activated regions
             score_th=0.5,  # "activated": A_t / max A_t > 0.5
             reduced_scales=(0.5, ),
-            # the reference's x2 leak into every scale (README, "AdvCAM")
+            # the reference's x2 leak into every scale (README: AdvCAM)
             weight_leak=True,
             class_batch=None)))  # all present classes in one pass

@@ -1,5 +1,5 @@
 # W-OoD stage 0: the in-distribution CAM classifier, IRN's recipe (W-OoD
-# spec §2.3; the authors ship its result as res50_cam_orig.pth): ResNet-50
+# README: W-OoD; the authors ship its result as res50_cam_orig.pth): ResNet-50
 # (torchvision ImageNet weights, OS16, fixed BN, frozen stem; see
 # _base_/models/cam_r50_irn.py), plain multi-label soft-margin loss,
 # 5 epochs on VOC train_aug, batch 16, random long side 320-640, flip,

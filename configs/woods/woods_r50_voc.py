@@ -1,4 +1,4 @@
-# W-OoD stage 1 on VOC 2012 (W-OoD spec §2.3): fine-tune the stage-0 IRN
+# W-OoD stage 1 on VOC 2012 (README: W-OoD): fine-tune the stage-0 IRN
 # classifier (configs/woods/cam_r50_irn_voc.py) for 5 epochs with
 #   BCE + λ·L_M + β·L_ood,  λ = 0.007, β = 0.25 (the reference's values),
 # 16 train_aug images + 16 OoD images (data/WOoD_dataset/openimages, see

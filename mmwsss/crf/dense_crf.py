@@ -9,7 +9,8 @@ filter in torch, batched, CPU or CUDA). Numpy inputs go through
 torch tensors through :meth:`DenseCRF.infer_probs_batch` /
 :meth:`DenseCRF.infer_labels_batch`, with either backend.
 
-Parameter sets used by the WSSS pipelines (P-NOC spec §11), available through
+Parameter sets used by the WSSS pipelines (README: segmentation),
+available through
 :func:`crf_preset` / :meth:`DenseCRF.from_preset`:
 
 ================  ==========================  ==============================

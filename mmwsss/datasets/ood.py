@@ -15,7 +15,7 @@ from .base import WSSSDataset
 class OoDDataset(WSSSDataset):
     """Images that contain none of the in-distribution classes.
 
-    W-OoD (spec §2) trains the CAM classifier against all-zero targets on
+    W-OoD (README: W-OoD) trains the CAM classifier against all-zero targets on
     such images (water without boats, rails without trains). The layout is
     the reference's: an image folder and a list of file names relative to
     it, one per line (blank lines and ``#`` comments skipped; a name without

@@ -36,7 +36,7 @@ def parse_voc_objects(xml_path: str,
 
     Every ``<object>`` counts, except difficult ones when
     ``include_difficult`` is False and those whose box, clipped to
-    ``[0, W-1] x [0, H-1]``, has no width or height (pnoc.md §1.1). The
+    ``[0, W-1] x [0, H-1]``, has no width or height (README: data). The
     image size comes from ``<size>``, or from ``img_path`` when the XML has
     none. Objects without a ``<bndbox>`` count.
     """

@@ -1,5 +1,5 @@
 """Affinity labels: confident foreground / background / ignore maps that
-train AffinityNet (P-NOC spec §8.1).
+train AffinityNet (README: random walk).
 
 A label map holds a class id where the (CRF-refined) CAMs are confident,
 0 where the image is confidently background and :data:`IGNORE_INDEX` (255)
@@ -10,7 +10,7 @@ elsewhere. Two recipes:
   foreground is; the CAMs, with a background score ``fg_threshold`` and gated
   by that saliency, are refined by a second CRF and name the classes.
   Salient pixels without a confident class become 255. (The paper describes
-  only the two thresholds, not the two CRF passes: spec §14, item 9.)
+  only the two thresholds, not the two CRF passes; README: random walk.)
 * :func:`affinity_label_from_cams` — the IRN/AffinityNet baseline without
   saliency: CAMs with a high background score (``fg_threshold``) give the
   confident foreground, with a low one (``bg_threshold``) the confident

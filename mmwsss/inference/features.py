@@ -88,7 +88,7 @@ def compute_woods_centres(model: nn.Module,
                           num_workers: int = 0,
                           progress: bool = False) -> WOoDCentresResult:
     """Class centres over ``train_dataset`` and K-means centres over
-    ``ood_dataset`` (spec §2.3 step 1; both with test pipelines).
+    ``ood_dataset`` (README: W-OoD: centres; both with test pipelines).
 
     Raises:
         DataError: a class has no labelled image.

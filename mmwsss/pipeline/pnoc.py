@@ -1,4 +1,5 @@
-"""The P-NOC pipeline (spec §10) as :class:`~mmwsss.pipeline.runner.Stage`s.
+"""The P-NOC pipeline (README: pipeline) as
+:class:`~mmwsss.pipeline.runner.Stage`s.
 
 vanilla CAM → P-NOC → CAM inference → C²AM-H → saliency refinement →
 affinity labels → AffinityNet → random walk → pseudo-masks → segmentation

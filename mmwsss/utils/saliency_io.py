@@ -8,7 +8,7 @@ the format PoolNet writes and the affinity-label stage reads
 threshold step; a 500×375 map takes a few kB.
 
 Pseudo-saliency masks (``tools/make_pseudo_saliency.py``) are grey PNGs
-with 0 (background) and 255 (salient), P-NOC spec §6.4.
+with 0 (background) and 255 (salient), README: C²AM.
 """
 import io
 import os.path as osp

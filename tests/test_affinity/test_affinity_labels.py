@@ -1,4 +1,5 @@
-"""Affinity labels (P-NOC spec §8.1) on hand-built CAMs and saliency maps."""
+"""Affinity labels (README: random walk) on hand-built CAMs and saliency
+maps."""
 import numpy as np
 import pytest
 
@@ -56,7 +57,7 @@ def test_without_saliency_regions():
 
 
 def reference_labels(cams, keys, sal, fg, bg):
-    """The spec's pseudo-code (no CRF), written with np.pad + argmax."""
+    """The reference's affinity-label step (no CRF), with np.pad + argmax."""
     lut = np.concatenate([[0], keys])
     fg_idx = np.argmax(np.pad(cams, ((1, 0), (0, 0), (0, 0)),
                               constant_values=fg), axis=0)

@@ -1,4 +1,4 @@
-"""The sparse random walk against the dense reference (P-NOC §8.5)."""
+"""The sparse random walk against the dense reference (README: random walk)."""
 import pytest
 import torch
 import torch.nn.functional as F

@@ -1,4 +1,4 @@
-"""AdvCAM as a CAM inference mode (W-OoD spec §2.4) on tiny randomly
+"""AdvCAM as a CAM inference mode (README: AdvCAM) on tiny randomly
 initialised models: the climb, the regulariser, batching over classes, the
 value range, the registry, and the plain mode left as it was."""
 import copy

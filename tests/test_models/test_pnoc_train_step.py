@@ -376,7 +376,7 @@ def test_ema_config_errors():
 
 def _reference_loop():
     """``reference_step`` of benchmarks/train_step.py: the reference's
-    plain-PyTorch P-NOC step (spec §3.5)."""
+    plain-PyTorch P-NOC step (README: P-NOC)."""
     import importlib.util
     import os.path as osp
 

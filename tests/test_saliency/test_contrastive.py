@@ -1,5 +1,5 @@
 """C²AM's batch contrastive losses on hand-made embeddings, against values
-written out by hand from the spec formulas (§6.2)."""
+written out by hand from the C²AM paper's formulas (Xie et al., CVPR 2022)."""
 import math
 
 import pytest

@@ -1,4 +1,5 @@
-# Random-walk inference under mmengine's Runner (P-NOC spec §8.5), shared by
+# Random-walk inference under mmengine's Runner (README: random walk),
+# shared by
 # the AffinityNet configs: the test split's images with their stored CAMs
 # (LoadCAMs: the file's maps and class ids, and the stride-4 maps the walk
 # starts from), walked by AffinityNet.predict (settings: model.test_cfg) and

@@ -1,4 +1,5 @@
-# AffinityNet (IRN-style class-boundary network, P-NOC spec §8.3) on a frozen
+# AffinityNet (IRN-style class-boundary network; README: random walk) on
+# a frozen
 # ResNeSt-269 at output stride 16. The backbone starts from ImageNet weights
 # as in the reference (not from the CAM classifier; see resnest269.py). To
 # start from a CAM checkpoint instead set `model.pretrained=<ckpt>` and

@@ -1,4 +1,4 @@
-# The C²AM-H hint loss (P-NOC spec §6.2, HEAD runner): BCE on the
+# The C²AM-H hint loss (README: C²AM, HEAD runner): BCE on the
 # disentangler logits where the max-over-classes CAM hint is >= δ_fg
 # (`fg_threshold`), target 1 smoothed to 0.95, weight 1. Code vs paper:
 # reduction 'mean' over the hinted pixels and an inclusive threshold (>=)

@@ -1,4 +1,4 @@
-# C²AM on ResNeSt-269 (P-NOC spec §6.1): layer4 (2048 ch) and layer3
+# C²AM on ResNeSt-269 (README: C²AM): layer4 (2048 ch) and layer3
 # (1024 ch) of the output-stride-16 backbone, concatenated, feed a 3x3 conv +
 # BN disentangler. `hint=None` is plain C²AM; the C²AM-H configs set it.
 # ImageNet weights as the CAM classifier (see resnest269.py).

@@ -1,4 +1,4 @@
-# The CAM classifier of IRN and W-OoD on ResNet-50 (W-OoD spec §2.2, §2.7):
+# The CAM classifier of IRN and W-OoD on ResNet-50 (README: W-OoD):
 # the model of configs/woods/cam_r50_irn_voc.py (stage 0), which
 # configs/woods/woods_r50_voc.py turns into W-OoD.
 # - torchvision layout (stride in the 3x3 conv): mmpretrain's ResNet, whose

@@ -1,4 +1,4 @@
-# W-OoD's fine-tuning options with the reference's values (W-OoD spec §2.3):
+# W-OoD's fine-tuning options with the reference's values (README: W-OoD):
 # merged into a CAM classifier's model dict by the W-OoD configs, e.g.
 # `model = dict(_base_.woods_model, init_checkpoint=...)`.
 # - stage 3, stage 4 and the head are trained (the reference's optimizer

@@ -1,4 +1,4 @@
-# AffinityNet schedule (P-NOC spec §8.4): SGD lr 0.1 without momentum,
+# AffinityNet schedule (README: random walk): SGD lr 0.1 without momentum,
 # wd 1e-4, poly 0.9 per iteration, 3 epochs, one parameter group. Only the
 # trainable (edge) parameters enter the optimizer: the constructor skips the
 # frozen backbone, and the multipliers of 1 keep a single lr / wd for all.

@@ -1,4 +1,4 @@
-# C²AM / C²AM-H schedule (P-NOC spec §6.3, HEAD runner 2-saliency.sh): the
+# C²AM / C²AM-H schedule (README: C²AM, HEAD runner 2-saliency.sh): the
 # CAM schedule (SGD without momentum, new layers x10, biases / BN beta x2
 # without decay, wd 1e-4, poly 0.9 per iteration) at lr 0.001, with
 # accumulation 2 (micro-batch gradients summed: SumAccumOptimWrapper),

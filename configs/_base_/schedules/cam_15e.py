@@ -1,4 +1,4 @@
-# Reference CAM schedule (P-NOC spec §2.3-2.4): SGD without momentum,
+# Reference CAM schedule (README: recipes): SGD without momentum,
 # lr 0.1 for pretrained weights, x2 for biases/BN beta (no decay), x10 for
 # the new head; wd 1e-4; poly 0.9 decay per iteration; 15 epochs.
 # (mmengine's PolyLR reaches 0 at the last iteration; the reference's poly

@@ -1,4 +1,4 @@
-# IRN's CAM schedule, also W-OoD's fine-tuning schedule (W-OoD spec §2.3):
+# IRN's CAM schedule, also W-OoD's fine-tuning schedule (README: W-OoD):
 # IRN's PolyOptimizer = SGD, lr 0.1 for the backbone and x10 for the head,
 # weight decay 1e-4 on every trainable parameter (biases and BN included,
 # no bias multiplier), poly 0.9 per iteration, 5 epochs.

@@ -1,4 +1,4 @@
-# P-NOC schedule (spec §3.5, HEAD runner): two SGD optimizers (generator,
+# P-NOC schedule (README: P-NOC, HEAD runner): two SGD optimizers (generator,
 # noc) without momentum, lr 0.1 (pretrained) / x10 new layers / x2 biases,
 # wd 1e-4, accumulation 2 (gradients summed: SumAccumOptimWrapper),
 # poly 0.9 per network, 15 epochs.

@@ -1,6 +1,6 @@
 """Geometric transforms of the WSSS classification pipelines.
 
-They follow the reference training recipe (P-NOC §2.5): a random resize of
+They follow the reference training recipe (README: recipes): a random resize of
 the long side, a flip (mmcv's ``RandomFlip``), then a random crop that places
 a smaller image at a random offset inside a mean-coloured canvas. Every
 transform keeps ``gt_seg_map`` (and other ``seg_fields``) aligned with the

@@ -1,4 +1,4 @@
-"""Parameter groups of the reference CAM recipes (P-NOC spec §2.3).
+"""Parameter groups of the reference CAM recipes (README: recipes).
 
 Four groups: pretrained weights (lr, wd), pretrained non-weights — biases and
 BN β — (``bias_lr_mult``·lr, no decay), from-scratch weights

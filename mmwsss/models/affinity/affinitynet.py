@@ -1,5 +1,5 @@
 """AffinityNet: the IRN-style class-boundary network of the random-walk stage
-(P-NOC spec §8.3–8.5; *not* PSA's AffinityNet).
+(README: random walk; *not* PSA's AffinityNet).
 
 A frozen ResNet-style backbone gives five stage features (stem after the
 max-pool, layer1..layer4); each goes through a 1×1 conv to 32 channels,
@@ -9,7 +9,8 @@ pixels within ``radius`` are ``1 − max(σ(boundary))`` along the path joining
 them (:func:`edge_to_affinity`) and are trained with :class:`AffinityLoss`
 against pairs of an affinity-label map (:func:`pair_labels`). At test time
 ``predict`` walks an image's stored CAMs over its boundary map
-(:func:`random_walk`, spec §8.5), so the walk runs under mmengine's Runner
+(:func:`random_walk`; README: random walk), so the walk runs under
+mmengine's Runner
 like CAM inference: the test pipeline loads the CAMs (``LoadCAMs``), the
 ``CAMWriter`` metric saves the walked maps.
 
@@ -41,7 +42,7 @@ from .random_walk import (RW_METHODS, random_walk, rw_to_full_resolution,
                           stride4_size)
 
 #: Inference settings (``model.test_cfg``); the walk's are the reference's
-#: (P-NOC spec §8.5), the only place they are defined.
+#: (README: random walk), the only place they are defined.
 DEFAULT_TEST_CFG = dict(
     # boundary map (predict_edges)
     image_size=512,  # inputs smaller than this are zero-padded (right/bottom)
@@ -332,8 +333,8 @@ class AffinityNet(BaseModel):
     def predict_edges(self,
                       inputs: torch.Tensor,
                       image_size: Optional[int] = None) -> torch.Tensor:
-        """Boundary probabilities ``(B, 1, ⌈H/4⌉, ⌈W/4⌉)`` (spec §8.5
-        ``get_edge``).
+        """Boundary probabilities ``(B, 1, ⌈H/4⌉, ⌈W/4⌉)`` (the reference's
+        ``get_edge``; README: random walk).
 
         The image and its horizontal flip go through the network in one
         batch, each zero-padded right/bottom to at least ``image_size``
@@ -365,7 +366,7 @@ class AffinityNet(BaseModel):
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[list] = None) -> list:
         """Boundary map of every image and the random walk of its stored
-        CAMs (P-NOC spec §8.5).
+        CAMs (README: random walk).
 
         Each data sample gets ``edges`` (1×⌈h/4⌉×⌈w/4⌉ boundary
         probabilities of its unpadded ``img_shape``). A sample that carries

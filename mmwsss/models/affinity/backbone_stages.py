@@ -1,7 +1,7 @@
 """The five stage features of a ResNet-style backbone, whatever its library.
 
 AffinityNet needs the stem output *after* the max-pool (stride 4) and the
-outputs of ``layer1`` .. ``layer4`` (P-NOC spec §8.3, the paper-era 5-stage
+outputs of ``layer1`` .. ``layer4`` (README: random walk, the paper-era 5-stage
 semantics). Backbones expose them differently: mmpretrain/mmseg ``ResNet``
 and ``ResNeSt`` return only ``out_indices`` of the residual layers, and timm's
 ``features_only`` models (through mmseg's ``TIMMBackbone``) return the stem

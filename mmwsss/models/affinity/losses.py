@@ -1,4 +1,4 @@
-"""AffinityNet's loss on inter-pixel affinities (P-NOC spec §8.4, the IRN
+"""AffinityNet's loss on inter-pixel affinities (README: random walk, the IRN
 affinity loss)."""
 from typing import Dict, Tuple
 

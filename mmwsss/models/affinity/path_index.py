@@ -1,5 +1,5 @@
 """Search paths between nearby pixels of a stride-4 map (IRN-style
-inter-pixel relations, P-NOC spec §8.2).
+inter-pixel relations, README: random walk).
 
 The affinity of a *source* pixel and the *destination* pixel at offset
 ``(dy, dx)`` is ``1 - max(boundary)`` along the straight pixel path joining

@@ -1,5 +1,5 @@
 """Random walk of CAMs over a boundary map (IRN ``propagate_to_edge``,
-P-NOC spec §8.5).
+README: random walk).
 
 The transition matrix comes from the boundary probabilities of a stride-4
 map: pixels closer than ``radius`` get the affinity ``a = 1 - max(boundary
@@ -287,7 +287,7 @@ def random_walk(cams: torch.Tensor,
                 method: str = 'sparse',
                 num_threads: Optional[int] = None,
                 damp_edges: bool = True) -> torch.Tensor:
-    """Propagate stride-4 CAMs over the boundary map (P-NOC §8.5).
+    """Propagate stride-4 CAMs over the boundary map (README: random walk).
 
     Args:
         cams: ``(K, h, w)`` CAMs of the present classes at stride 4.

@@ -1,5 +1,5 @@
 """AdvCAM: anti-adversarial CAM refinement (Lee et al., CVPR 2021), the seed
-step of W-OoD (spec §2.4).
+step of W-OoD (README: AdvCAM).
 
 For each TTA scale and each present class ``c`` the image and its flip are
 perturbed for ``T`` iterations so that class ``c`` scores higher, and the

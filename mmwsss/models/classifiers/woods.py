@@ -1,5 +1,5 @@
 """W-OoD (Lee et al., CVPR 2022): fine-tune a trained CAM classifier with
-out-of-distribution images (spec §2.3, stage 1).
+out-of-distribution images (README: W-OoD, stage 1).
 
 Each training step sees an in-distribution batch ``x`` with labels ``y``
 and an OoD batch (``data['ood']``, added by ``OoDBatchHook``)::

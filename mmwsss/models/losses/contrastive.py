@@ -1,4 +1,4 @@
-"""Batch contrastive losses of C²AM (P-NOC spec §6.2).
+"""Batch contrastive losses of C²AM (README: C²AM).
 
 C²AM pools every image into a foreground and a background embedding
 (N×C each). The positive terms pull the embeddings of the same kind

@@ -1,7 +1,8 @@
 """Pixel-wise cross-entropy with label smoothing for stock MMSeg heads.
 
 The P-NOC segmentation stage trains DeepLabV3+ with torch's
-``nn.CrossEntropyLoss(ignore_index=255, label_smoothing=0.1)`` (spec §9.2);
+``nn.CrossEntropyLoss(ignore_index=255, label_smoothing=0.1)``
+(README: segmentation);
 mmseg 1.2.2's ``CrossEntropyLoss`` has no smoothing. This loss is a drop-in
 ``loss_decode`` for any MMSeg decode head::
 

@@ -1,4 +1,4 @@
-"""W-OoD losses (spec §2.3 step 2): the metric loss between image features
+"""W-OoD losses (README: W-OoD): the metric loss between image features
 and the fixed class / OoD centres, and the classification loss of OoD
 images against the all-zero label.
 

@@ -1,6 +1,6 @@
 """C²AM and C²AM-H: class-agnostic activation maps (saliency) learnt by
 contrasting foreground and background embeddings across a batch
-(P-NOC spec §6).
+(README: C²AM).
 
 A disentangler (3×3 conv + BN to one channel) on the concatenated layer4 +
 layer3 features gives a logit map ``z`` (N×1×h×w). With ``P = σ(z)`` the

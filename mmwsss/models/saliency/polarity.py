@@ -4,7 +4,7 @@ Plain C²AM splits each image into two partitions with nothing telling it
 which one holds the objects; it may well learn the background as the
 "foreground" map. The reference decides by the image border, where
 objects rarely are: if the map's mean over the border exceeds 0.5, the map
-is inverted (P-NOC spec §6.3, ``check_positive``). This module is the one
+is inverted (README: C²AM, ``check_positive``). This module is the one
 place that rule lives; :class:`~mmwsss.models.saliency.C2AM` tracks it
 during training and applies it at inference.
 """

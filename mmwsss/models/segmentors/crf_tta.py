@@ -1,6 +1,6 @@
 """Test-time augmentation + dense-CRF post-processing for any segmentor.
 
-The reference's final stage (P-NOC spec §9.3) averages the softmax over
+The reference's final stage (README: segmentation) averages the softmax over
 scales 0.5–2 × flip and refines it with a dense CRF using DeepLab-v2's
 parameters before the argmax. :class:`CRFSegTTAModel` is stock MMSeg's
 ``SegTTAModel`` with that last step added, so it wraps any MMSeg segmentor

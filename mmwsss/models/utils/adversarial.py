@@ -1,5 +1,5 @@
 """Normalised gradient-ascent steps on input images: W-OoD's "climb" of
-the OoD batch (spec §2.3 step 2) and the step AdvCAM iterates (§2.4)."""
+the OoD batch (README: W-OoD) and the step AdvCAM iterates (README: AdvCAM)."""
 from typing import Callable
 
 import torch

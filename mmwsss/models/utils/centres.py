@@ -1,4 +1,4 @@
-"""Image features and class centres of a CAM classifier (W-OoD, spec §2.3
+"""Image features and class centres of a CAM classifier (W-OoD, README: W-OoD
 step 1): ``f = GAP(features)``, the vector the classifier's 1x1 head sees
 pooled, and ``mu_c`` = the mean ``f`` of the images labelled ``c``."""
 import math

@@ -1,4 +1,4 @@
-"""Class-specific erasing of images by CAMs (OC-CSE / P-NOC, spec §3.5).
+"""Class-specific erasing of images by CAMs (OC-CSE / P-NOC, README: P-NOC).
 
 One image per sample is erased by the CAM of one chosen class ``r``:
 - soft: ``x · (1 − M)`` — differentiable, gradients reach the CAMs (and,

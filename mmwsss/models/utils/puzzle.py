@@ -1,5 +1,5 @@
 """Puzzle-CAM tiling: split images into a 2×2 grid of pieces batched along
-the batch axis, and merge piece outputs back (P-NOC spec §3.2)."""
+the batch axis, and merge piece outputs back (README: P-NOC)."""
 import torch
 
 

@@ -4,7 +4,7 @@ One implementation shared by every method: a ``forward_fn`` maps a batch of
 normalised images to dense maps; each scale runs one forward pass with the
 image and its horizontal flip batched together. Besides the full-resolution
 maps it can return the maps on a coarser grid (the stride-4 CAMs the random
-walk starts from, P-NOC spec §4), resampled from each scale's output
+walk starts from, README: CAM files), resampled from each scale's output
 directly, as the reference does.
 """
 import math

@@ -1,5 +1,5 @@
 """Loss-weight schedules driven by training progress (one implementation
-for every method; P-NOC spec §2.3 ``linear_schedule``)."""
+for every method; README: recipes ``linear_schedule``)."""
 from typing import Union
 
 from mmengine.logging import MessageHub
