@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
 from mmwsss.utils.io import atomic_write_bytes
+from .results import load_metrics
 
 
 @dataclass
@@ -104,14 +105,7 @@ class StageRunner:
 
     def load_metrics(self) -> Dict[str, dict]:
         """All saved metrics, by name."""
-        folder = osp.join(self.work_dir, 'metrics')
-        out = {}
-        if osp.isdir(folder):
-            for name in sorted(os.listdir(folder)):
-                if name.endswith('.json'):
-                    with open(osp.join(folder, name)) as f:
-                        out[name[:-5]] = json.load(f)
-        return out
+        return load_metrics(self.work_dir)
 
     # --------------------------------------------------------------- run
     def run(self, stages: Sequence[Stage], start: Optional[str] = None,

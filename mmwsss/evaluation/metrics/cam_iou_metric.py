@@ -69,6 +69,12 @@ def _nanmean(values: np.ndarray) -> float:
     return float(finite.mean()) if finite.size else float('nan')
 
 
+def _headline(summary: Dict[str, float]) -> Dict[str, float]:
+    """The metrics reported for the chosen threshold."""
+    return {k: summary[k]
+            for k in ('mIoU', 'mIoU_fg', 'mPrecision', 'mRecall', 'aAcc')}
+
+
 @METRICS.register_module()
 class CAMIoUMetric(BaseMetric):
     """CAM mIoU with a constant background score, swept and/or fixed.
@@ -296,25 +302,15 @@ class CAMIoUMetric(BaseMetric):
         tables = []
         if self.background == 'map':
             summary = per_thr[0]
-            metrics.update(
-                mIoU=summary['mIoU'],
-                mIoU_fg=summary['mIoU_fg'],
-                mPrecision=summary['mPrecision'],
-                mRecall=summary['mRecall'],
-                aAcc=summary['aAcc'])
+            metrics.update(_headline(summary))
             tables.append((PROTOCOL_MAP, 0))
         if self.sweep:
             sweep_ids = [self.eval_thresholds.index(t) for t in self.sweep]
             scores = [per_thr[i]['mIoU_raw'] for i in sweep_ids]
             best = sweep_ids[int(np.argmax(np.nan_to_num(scores, nan=-1.0)))]
             summary = per_thr[best]
-            metrics.update(
-                mIoU=summary['mIoU'],
-                best_threshold=self.eval_thresholds[best],
-                mIoU_fg=summary['mIoU_fg'],
-                mPrecision=summary['mPrecision'],
-                mRecall=summary['mRecall'],
-                aAcc=summary['aAcc'])
+            metrics.update(_headline(summary),
+                best_threshold=self.eval_thresholds[best])
             tables.append((f'{PROTOCOL_SWEEP}: t={self.eval_thresholds[best]}'
                            f' of {len(self.sweep)} values '
                            f'{self.sweep[0]}..{self.sweep[-1]}', best))
@@ -322,12 +318,7 @@ class CAMIoUMetric(BaseMetric):
             fixed = self.eval_thresholds.index(self.fixed)
             summary = per_thr[fixed]
             if not self.sweep:
-                metrics.update(
-                    mIoU=summary['mIoU'],
-                    mIoU_fg=summary['mIoU_fg'],
-                    mPrecision=summary['mPrecision'],
-                    mRecall=summary['mRecall'],
-                    aAcc=summary['aAcc'])
+                metrics.update(_headline(summary))
             metrics['mIoU@fixed'] = summary['mIoU']
             metrics['mIoU_fg@fixed'] = summary['mIoU_fg']
             tables.append((f'{PROTOCOL_FIXED}: t={self.fixed}', fixed))
