@@ -2,7 +2,7 @@
 multi-label loss; its 1×1-conv feature maps are the class activation maps."""
 import copy
 import re
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -14,6 +14,7 @@ from mmwsss.models.cam_modes import (DEFAULT_CAM_MODE, CAMMode,
                                      CAMResult, build_cam_mode)
 from mmwsss.models.utils import (build_resize, check_align, normalize_cam,
                                  strided_size)
+from mmwsss.models.utils.modes import ModeDispatchMixin
 from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
 from mmwsss.utils.options import merge_options
@@ -40,7 +41,7 @@ DEFAULT_TEST_CFG = dict(
 
 
 @MODELS.register_module()
-class CAMClassifier(BaseModel):
+class CAMClassifier(ModeDispatchMixin, BaseModel):
     """Multi-label classifier whose head outputs class activation maps.
 
     ``logits = GAP(conv1x1(features))``; ``conv1x1(features)`` are the raw
@@ -159,18 +160,11 @@ class CAMClassifier(BaseModel):
         """Global average pooling of CAM logits → class logits (B×C)."""
         return cams.mean(dim=(-2, -1))
 
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[list] = None,
-                mode: str = 'tensor') -> Union[Dict, list, tuple]:
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            cams = self.forward_cam(inputs)
-            return self.pool(cams), cams
-        raise ValueError(f'unknown mode "{mode}" (loss, predict, tensor)')
+    def _forward(self, inputs: torch.Tensor
+                 ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """``mode='tensor'``: class logits (B×C) and raw CAMs."""
+        cams = self.forward_cam(inputs)
+        return self.pool(cams), cams
 
     @staticmethod
     def stack_labels(data_samples: list) -> torch.Tensor:

@@ -18,7 +18,7 @@ Inference sums ``ReLU(z)`` over the TTA scales and flips
 (:func:`~mmwsss.models.utils.multi_scale_flip_forward`) and max-normalises
 it (:func:`~mmwsss.models.utils.normalize_cam`), as the reference.
 """
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.distributed as dist
@@ -29,6 +29,7 @@ from mmengine.structures import BaseDataElement
 
 from mmwsss.models.utils import (check_align, label_smoothing,
                                  multi_scale_flip_forward, normalize_cam)
+from mmwsss.models.utils.modes import ModeDispatchMixin
 from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
 from mmwsss.utils.options import merge_options
@@ -94,7 +95,7 @@ def gather_batch(x: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class C2AM(BaseModel):
+class C2AM(ModeDispatchMixin, BaseModel):
     """C²AM (``hint=None``) or C²AM-H (``hint=dict(...)``) saliency model.
 
     Args:
@@ -201,17 +202,9 @@ class C2AM(BaseModel):
                              f'is {self.in_channels}')
         return feats
 
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[list] = None,
-                mode: str = 'tensor') -> Union[Dict, list, tuple]:
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.head(self.extract_feat(inputs))
-        raise ValueError(f'unknown mode "{mode}" (loss, predict, tensor)')
+    def _forward(self, inputs: torch.Tensor) -> tuple:
+        """``mode='tensor'``: the head's (fg, bg, logits) outputs."""
+        return self.head(self.extract_feat(inputs))
 
     # -------------------------------------------------------------- training
     def loss(self, inputs: torch.Tensor, data_samples: list) -> dict:
