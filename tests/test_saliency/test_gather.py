@@ -28,7 +28,10 @@ def worker(rank: int, port: int, fg: torch.Tensor, bg: torch.Tensor,
         all_fg, all_bg = gather_batch(x), gather_batch(y)
         loss = loss_fn(all_fg, all_bg)
         loss.backward()
-        queue.put((rank, loss.item(), len(all_fg), x.grad, y.grad))
+        # plain lists, not tensors: a tensor crosses the queue as a shared
+        # memory handle that can vanish when this process exits first
+        queue.put((rank, loss.item(), len(all_fg), x.grad.tolist(),
+                   y.grad.tolist()))
     finally:
         dist.destroy_process_group()
 
@@ -63,8 +66,8 @@ def test_gather_gives_full_batch_loss_and_gradients():
         mine = slice(rank * 3, (rank + 1) * 3)
         # each rank's local gradient is W x the full-batch one; DDP's mean
         # over the 2 ranks then gives exactly the full-batch gradient
-        torch.testing.assert_close(gx / 2, ref_fg.grad[mine])
-        torch.testing.assert_close(gy / 2, ref_bg.grad[mine])
+        torch.testing.assert_close(torch.tensor(gx) / 2, ref_fg.grad[mine])
+        torch.testing.assert_close(torch.tensor(gy) / 2, ref_bg.grad[mine])
 
 
 def test_gather_is_identity_without_distributed():
