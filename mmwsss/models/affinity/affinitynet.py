@@ -22,7 +22,7 @@ reference stores them in the state dict, tied to one input size): they are
 built once per map size with :func:`get_path_index`.
 """
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -32,6 +32,7 @@ from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.structures import BaseDataElement, PixelData
 
+from mmwsss.models.utils.modes import ModeDispatchMixin
 from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
 from mmwsss.utils.errors import ConfigError, DataError
@@ -110,7 +111,7 @@ def downsample_labels(labels: torch.Tensor,
 
 
 @MODELS.register_module()
-class AffinityNet(BaseModel):
+class AffinityNet(ModeDispatchMixin, BaseModel):
     """Class-boundary network trained on affinity labels.
 
     Args:
@@ -279,17 +280,9 @@ class AffinityNet(BaseModel):
         ]
         return self.edge_classifier(torch.cat(edges, dim=1))
 
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[list] = None,
-                mode: str = 'tensor') -> Union[Dict, list, torch.Tensor]:
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.forward_edges(inputs)
-        raise ValueError(f'unknown mode "{mode}" (loss, predict, tensor)')
+    def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``mode='tensor'``: the boundary logits."""
+        return self.forward_edges(inputs)
 
     # ------------------------------------------------------------------ loss
     def stride4_labels(self, data_samples: Sequence[BaseDataElement],
