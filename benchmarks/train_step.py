@@ -35,7 +35,7 @@ from mmengine.logging import MessageHub
 from mmengine.registry import init_default_scope
 from mmseg.structures import SegDataSample
 
-from mmwsss.engine.optimizers import AMP_COUNTERPARTS
+from mmwsss.apis.tool_utils import enable_amp
 from mmwsss.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
 
@@ -225,11 +225,7 @@ def main() -> None:
         cfg.model.pretrained = None
     cfg.model.data_preprocessor['size'] = (args.crop, args.crop)
     if args.amp:
-        subs = [v for v in cfg.optim_wrapper.values() if isinstance(v, dict)
-                and 'optimizer' in v] or [cfg.optim_wrapper]
-        for sub in subs:
-            sub['type'] = AMP_COUNTERPARTS[sub.get('type', 'OptimWrapper')]
-            sub['loss_scale'] = 'dynamic'
+        enable_amp(cfg)
     model = MODELS.build(cfg.model).to(args.device).train()
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)

@@ -12,23 +12,19 @@ refused, naming the keys to set. Errors in the config, the options or the
 data stop with one ``error:`` line (exit status 1).
 """
 import argparse
-import logging
 import os
 import sys
 
 # mmwsss first: registers the checkpoint loader before any config is read.
 import mmwsss  # noqa: F401  isort:skip
-from mmengine.config import Config
-from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from mmwsss.apis.tool_utils import (add_cfg_options, load_config,
-                                    report_error)
+from mmwsss.apis.tool_utils import (add_cfg_options, enable_amp,
+                                    load_config, report_error)
 from mmwsss.compat import setup_cpu_distributed, teardown_distributed
-from mmwsss.engine.optimizers import AMP_COUNTERPARTS
 from mmwsss.registry import RUNNERS
 from mmwsss.utils import register_all_modules
-from mmwsss.utils.errors import USER_ERRORS, ConfigError
+from mmwsss.utils.errors import USER_ERRORS
 
 
 def parse_args() -> argparse.Namespace:
@@ -59,28 +55,6 @@ def parse_args() -> argparse.Namespace:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
-
-
-def enable_amp(cfg: Config) -> None:
-    """Switch every optimizer wrapper of ``cfg`` to its AMP counterpart
-    (``OptimWrapper`` → ``AmpOptimWrapper``, ``SumAccumOptimWrapper`` →
-    ``SumAccumAmpOptimWrapper``)."""
-    ow = cfg.optim_wrapper
-    if 'optimizer' in ow or ow.get('type') in AMP_COUNTERPARTS:
-        subs = [ow]
-    else:  # multi-optimizer: {name: wrapper cfg, constructor=...}
-        subs = [v for v in ow.values() if isinstance(v, dict)]
-    for sub in subs:
-        current = sub.get('type', 'OptimWrapper')
-        if current in AMP_COUNTERPARTS.values():
-            print_log('AMP is already enabled in the config.',
-                      logger='current', level=logging.WARNING)
-            continue
-        if current not in AMP_COUNTERPARTS:
-            raise ConfigError(f'--amp converts {sorted(AMP_COUNTERPARTS)}, '
-                              f'got "{current}"')
-        sub['type'] = AMP_COUNTERPARTS[current]
-        sub.setdefault('loss_scale', 'dynamic')
 
 
 def main() -> int:

@@ -1,5 +1,6 @@
 """Helpers shared by the command-line tools in ``tools/``."""
 import argparse
+import logging
 import os
 import os.path as osp
 import sys
@@ -8,7 +9,9 @@ from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
                     Tuple)
 
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 
+from mmwsss.engine.optimizers import AMP_COUNTERPARTS
 from mmwsss.utils.errors import USER_ERRORS, ConfigError
 from mmwsss.utils.io import sample_id
 from mmwsss.utils.options import select_split
@@ -459,3 +462,25 @@ def load_inference_weights(model, checkpoint: str,
     prefixes = model.inference_prefixes() if hasattr(
         model, 'inference_prefixes') else ('', )
     load_model_checkpoint(model, checkpoint, config_key, prefixes, strict)
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch every optimizer wrapper of ``cfg`` to its AMP counterpart
+    (``OptimWrapper`` → ``AmpOptimWrapper``, ``SumAccumOptimWrapper`` →
+    ``SumAccumAmpOptimWrapper``)."""
+    ow = cfg.optim_wrapper
+    if 'optimizer' in ow or ow.get('type') in AMP_COUNTERPARTS:
+        subs = [ow]
+    else:  # multi-optimizer: {name: wrapper cfg, constructor=...}
+        subs = [v for v in ow.values() if isinstance(v, dict)]
+    for sub in subs:
+        current = sub.get('type', 'OptimWrapper')
+        if current in AMP_COUNTERPARTS.values():
+            print_log('AMP is already enabled in the config.',
+                      logger='current', level=logging.WARNING)
+            continue
+        if current not in AMP_COUNTERPARTS:
+            raise ConfigError(f'--amp converts {sorted(AMP_COUNTERPARTS)}, '
+                              f'got "{current}"')
+        sub['type'] = AMP_COUNTERPARTS[current]
+        sub.setdefault('loss_scale', 'dynamic')

@@ -1,14 +1,15 @@
-"""tools/train.py --amp converts single and multi-optimizer configs."""
+"""enable_amp (tools/train.py --amp, benchmarks/train_step.py --amp)
+converts single and multi-optimizer configs."""
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
-from tests.conftest import REPO, load_tool
+from mmwsss.apis.tool_utils import enable_amp
+from tests.conftest import REPO
 
 
 def test_amp_converts_every_optimizer_wrapper():
-    enable_amp = load_tool('train').enable_amp
     single = Config.fromfile(
         osp.join(REPO, 'configs', 'cam', 'cam_tiny_synthetic.py'))
     enable_amp(single)
@@ -30,7 +31,6 @@ def test_amp_converts_every_optimizer_wrapper():
 
 
 def test_amp_rejects_unknown_wrapper_types():
-    enable_amp = load_tool('train').enable_amp
     cfg = Config(dict(optim_wrapper=dict(type='ApexOptimWrapper',
                                          optimizer=dict(type='SGD'))))
     with pytest.raises(ValueError, match='ApexOptimWrapper'):
