@@ -3,8 +3,9 @@
 # BatchNorm after every convolution so it trains from scratch on CPU, the
 # reference's losses and superpixel refinement, 64 px crops (8x8 cells).
 # Superpixels first:
-#   python tools/make_superpixels.py --config configs/icd/icd_tiny_synthetic.py \
-#       --split train_aug --out-dir data/synthetic/superpixels
+#   python tools/make_superpixels.py --split train_aug \
+#       --config configs/icd/icd_tiny_synthetic.py \
+#       --out-dir data/synthetic/superpixels
 _base_ = [
     '../_base_/models/icd_vgg16.py',
     '../_base_/datasets/synthetic_cls.py',
@@ -38,13 +39,14 @@ model = dict(
         align='corner',
         coarse_align='corner',
         pad_to=None))
-max_epochs = 20
-# From scratch: the vanilla tiny classifier's optimizer (lr 0.05, momentum
-# 0.9, wd 1e-4) with the reference's param groups (heads x10, no decay on
-# biases / BN).
+max_epochs = 40
+# From scratch: SGD with momentum 0.9, wd 1e-4, the reference's param
+# groups (heads x10, no decay on biases / BN) and lr 0.01: at the vanilla
+# tiny classifier's 0.05 the VGG's classification loss stays at chance
+# level (README, ICD).
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4),
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4),
     paramwise_cfg=dict(
         bias_decay_mult=0.0,
         norm_decay_mult=0.0,

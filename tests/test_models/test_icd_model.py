@@ -75,8 +75,9 @@ def test_vgg16_layout_and_output_stride():
 def test_pretrained_missing_names_the_key(tmp_path):
     model = build()
     model.pretrained = str(tmp_path / 'vgg16_20M.pth')
-    with pytest.raises(FileNotFoundError, match='model.pretrained'):
+    with pytest.raises(FileNotFoundError, match='model.pretrained') as err:
         model.init_weights()
+    assert '20M' in str(err.value)  # names what the file is
 
 
 def test_pretrained_loads_by_layer_name_and_seeds_fc6_ft(tmp_path):
