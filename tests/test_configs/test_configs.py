@@ -11,6 +11,7 @@ from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
 from mmwsss.utils.cam_io import save_cam
+from mmwsss.utils.superpixel_io import save_superpixels
 from tests.conftest import REPO
 
 # mmwsss-scope configs; configs/segmentation/ and the saliency-refinement
@@ -81,7 +82,9 @@ def test_config_builds(path, tmp_path):
     if 'coarse_align' in getattr(model, 'test_cfg', {}):
         # the reference's geometry (ResNeSt) or 'corner' throughout (tiny)
         pair = (model.test_cfg['align'], model.test_cfg['coarse_align'])
-        assert pair in (('center', 'resize'), ('corner', 'corner')), pair
+        # ICD's reference: one bilinear resize on the padded canvas
+        assert pair in (('center', 'resize'), ('corner', 'corner'),
+                        ('resize', 'resize')), pair
     # class-agnostic models (C²AM) have no num_classes
     num_classes = getattr(model, 'num_classes', None)
     if num_classes is not None:
@@ -95,6 +98,12 @@ def test_config_builds(path, tmp_path):
             t.cam_dir = str(tmp_path)
     save_cam(osp.join(str(tmp_path), 'x.npz'),
              np.full((1, 60, 80), 0.5, np.float32), [1])
+    # ... and LoadSuperpixels (ICD) a superpixel map
+    for t in cfg.train_dataloader.dataset.pipeline:
+        if 'sp_dir' in t:
+            t.sp_dir = str(tmp_path)
+    save_superpixels(osp.join(str(tmp_path), 'x.png'),
+                     np.arange(60 * 80).reshape(60, 80) % 7)
 
     pipeline = Compose([TRANSFORMS.build(t) for t in
                         cfg.train_dataloader.dataset.pipeline])
@@ -111,6 +120,8 @@ def test_config_builds(path, tmp_path):
     assert packed['data_samples'].gt_label.shape == (num_classes or 3, )
     if any('cam_dir' in t for t in cfg.train_dataloader.dataset.pipeline):
         assert packed['data_samples'].gt_cam_hint.shape == tuple(crop)
+    if any('sp_dir' in t for t in cfg.train_dataloader.dataset.pipeline):
+        assert packed['data_samples'].gt_superpixels.shape == tuple(crop)
 
 
 def test_model_bases_name_no_previous_run():

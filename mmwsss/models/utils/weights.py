@@ -28,6 +28,9 @@ KNOWN_WEIGHTS = {
     'resnet50-19c8e357.pth': "torchvision's ResNet-50 ImageNet weights",
     'resnet101_v1c-e67eebb6.pth':
     "the file behind MMSeg's open-mmlab://resnet101_v1c",
+    'vgg16_20M.pth':
+    "DeepLab's VGG16 \"20M\" ImageNet init (ICD's vgg16_20M.params) as a "
+    'torch state dict with the layer names conv1_1.weight ... fc7.bias',
 }
 
 
