@@ -21,19 +21,16 @@ stride is read from the backbone. Path indices are not buffers (the
 reference stores them in the state dict, tied to one input size): they are
 built once per map size with :func:`get_path_index`.
 """
-import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.logging import print_log
 from mmengine.model import BaseModel
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.structures import BaseDataElement, PixelData
 
 from mmwsss.models.utils.modes import ModeDispatchMixin
-from mmwsss.models.utils.weights import load_backbone_weights
+from mmwsss.models.utils.checkpoint import load_backbone_weights
 from mmwsss.registry import MODELS
 from mmwsss.utils.errors import ConfigError, DataError
 from mmwsss.utils.options import merge_options
@@ -136,8 +133,8 @@ class AffinityNet(ModeDispatchMixin, BaseModel):
         pretrained_prefix: key prefix of the backbone tensors inside
             ``pretrained`` (``'backbone.'`` for a CAMClassifier checkpoint,
             ``'generator.backbone.'`` for P-NOC); they are stripped and must
-            cover the whole backbone. None: an ImageNet-style file read by
-            :func:`load_backbone_weights`.
+            cover the whole backbone. None: an ImageNet-style file. Both
+            are read by :func:`~mmwsss.models.utils.load_backbone_weights`.
         frozen_backbone: True (the reference): only the edge layers train,
             on generic (ImageNet) features. False trains the backbone with
             the edge layers; for backbones without generic pretraining,
@@ -222,44 +219,10 @@ class AffinityNet(ModeDispatchMixin, BaseModel):
 
     def init_weights(self) -> None:
         super().init_weights()
-        if not self.pretrained:
-            return
-        if self.pretrained_prefix is None:
+        if self.pretrained:
             load_backbone_weights(self.backbone, self.pretrained,
-                                  'model.pretrained')
-        else:
-            self._load_prefixed_backbone()
-
-    def _load_prefixed_backbone(self) -> None:
-        """Load ``pretrained_prefix``-ed tensors of a full checkpoint."""
-        path, prefix = self.pretrained, self.pretrained_prefix
-        if not osp.isfile(path):
-            raise FileNotFoundError(
-                f'backbone checkpoint "{path}" (config key `model.pretrained`)'
-                ' does not exist; train the CAM stage first or fix the path')
-        ckpt = _load_checkpoint(path, map_location='cpu')
-        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) \
-            else ckpt
-        sub = {
-            k[len(prefix):]: v
-            for k, v in state.items() if k.startswith(prefix)
-        }
-        own = self.backbone.state_dict()
-        missing = sorted(set(own) - set(sub))
-        bad = [k for k in own if k in sub and sub[k].shape != own[k].shape]
-        if missing or bad:
-            raise KeyError(
-                f'"{path}" with model.pretrained_prefix={prefix!r} does not '
-                f'fit the backbone: {len(missing)} tensors missing (e.g. '
-                f'{missing[:3]}), {len(bad)} of another shape (e.g. '
-                f'{bad[:3]}); is it a checkpoint of this backbone, and is the '
-                'prefix right?')
-        self.backbone.load_state_dict(
-            {k: v
-             for k, v in sub.items() if k in own}, strict=True)
-        print_log(
-            f'loaded {len(own)} backbone tensors from {path} '
-            f'(prefix {prefix!r})', logger='current')
+                                  'model.pretrained', self.pretrained_prefix,
+                                  'model.pretrained_prefix')
 
     # --------------------------------------------------------------- forward
     def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:

@@ -15,7 +15,7 @@ from mmwsss.models.cam_modes import (DEFAULT_CAM_MODE, CAMMode,
 from mmwsss.models.utils import (build_resize, check_align, normalize_cam,
                                  strided_size)
 from mmwsss.models.utils.modes import ModeDispatchMixin
-from mmwsss.models.utils.weights import load_backbone_weights
+from mmwsss.models.utils.checkpoint import load_backbone_weights
 from mmwsss.registry import MODELS
 from mmwsss.utils.options import merge_options
 

@@ -30,7 +30,7 @@ from mmengine.structures import BaseDataElement
 from mmwsss.models.utils import (check_align, label_smoothing,
                                  multi_scale_flip_forward, normalize_cam)
 from mmwsss.models.utils.modes import ModeDispatchMixin
-from mmwsss.models.utils.weights import load_backbone_weights
+from mmwsss.models.utils.checkpoint import load_backbone_weights
 from mmwsss.registry import MODELS
 from mmwsss.utils.options import merge_options
 from .polarity import border_mean, is_inverted, orient

@@ -1,8 +1,10 @@
-"""Shared model utilities: CAM normalisation, label smoothing, TTA, puzzle
-tiling, class-specific erasing, loss-weight schedules, feature centres,
-K-means and the adversarial input step."""
+"""Shared model utilities: checkpoint loading, CAM normalisation, label
+smoothing, TTA, puzzle tiling, class-specific erasing, loss-weight
+schedules, feature centres, K-means and the adversarial input step."""
 from .adversarial import adversarial_climb, normalised_ascent
 from .cam import label_smoothing, normalize_cam
+from .checkpoint import (LoadedKeys, imagenet_keys, load_backbone_weights,
+                         load_weights, mmwsss_keys)
 from .centres import class_centres, gap_features
 from .erasing import (class_specific_mask, hard_erase, sample_one_positive,
                       soft_erase)
@@ -21,5 +23,6 @@ __all__ = [
     'merge_features', 'tile_features', 'LinearWeight', 'build_weight',
     'training_progress', 'adversarial_climb', 'normalised_ascent',
     'class_centres', 'gap_features', 'KMeansResult', 'canonical_order',
-    'kmeans'
+    'kmeans', 'LoadedKeys', 'load_weights', 'load_backbone_weights',
+    'imagenet_keys', 'mmwsss_keys'
 ]
