@@ -29,8 +29,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement, PixelData
 
-from mmwsss.models.utils.modes import ModeDispatchMixin
 from mmwsss.models.utils.checkpoint import load_backbone_weights
+from mmwsss.models.utils.modes import ModeDispatchMixin
 from mmwsss.registry import MODELS
 from mmwsss.utils.errors import ConfigError, DataError
 from mmwsss.utils.options import merge_options

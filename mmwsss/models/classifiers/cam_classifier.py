@@ -12,11 +12,11 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmwsss.models.cam_modes import (DEFAULT_CAM_MODE, CAMMode,
                                      CAMResult, build_cam_mode)
-from mmwsss.models.utils import (build_resize, check_align, normalize_cam,
-                                 strided_size)
-from mmwsss.models.utils.modes import ModeDispatchMixin
+from mmwsss.models.utils import build_resize, check_align, strided_size
 from mmwsss.models.utils.checkpoint import load_backbone_weights
+from mmwsss.models.utils.modes import ModeDispatchMixin
 from mmwsss.registry import MODELS
+from mmwsss.utils.cam_utils import normalize_cam
 from mmwsss.utils.options import merge_options
 
 DEFAULT_TEST_CFG = dict(

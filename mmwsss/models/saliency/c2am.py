@@ -16,7 +16,7 @@ classes CAM of the image (``gt_cam_hint``, loaded by
 
 Inference sums ``ReLU(z)`` over the TTA scales and flips
 (:func:`~mmwsss.models.utils.multi_scale_flip_forward`) and max-normalises
-it (:func:`~mmwsss.models.utils.normalize_cam`), as the reference.
+it (:func:`~mmwsss.utils.cam_utils.normalize_cam`), as the reference.
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -28,10 +28,11 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 
 from mmwsss.models.utils import (check_align, label_smoothing,
-                                 multi_scale_flip_forward, normalize_cam)
-from mmwsss.models.utils.modes import ModeDispatchMixin
+                                 multi_scale_flip_forward)
 from mmwsss.models.utils.checkpoint import load_backbone_weights
+from mmwsss.models.utils.modes import ModeDispatchMixin
 from mmwsss.registry import MODELS
+from mmwsss.utils.cam_utils import normalize_cam
 from mmwsss.utils.options import merge_options
 from .polarity import border_mean, is_inverted, orient
 
