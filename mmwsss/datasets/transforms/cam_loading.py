@@ -27,6 +27,7 @@ from mmengine.logging import print_log
 
 from mmwsss.registry import TRANSFORMS
 from mmwsss.utils.cam_io import CAMData, cam_path, read_cam
+from mmwsss.utils.reprs import format_repr
 
 REDUCTIONS = (None, 'max', 'keys')
 #: Suffixes of the extra results keys (and data-sample fields).
@@ -167,9 +168,7 @@ class LoadCAMs(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(cam_dir={self.cam_dir!r}, '
-                f'reduce={self.reduce!r}, key={self.key!r}, '
-                f'coarse_stride={self.coarse_stride!r})')
+        return format_repr(self, 'cam_dir', 'reduce', 'key', 'coarse_stride')
 
 
 @TRANSFORMS.register_module()

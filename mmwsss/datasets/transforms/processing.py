@@ -16,6 +16,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmwsss.registry import TRANSFORMS
+from mmwsss.utils.reprs import format_repr
 
 # ImageNet mean in BGR order (LoadImageFromFile gives BGR): padding with it is
 # padding with 0 after the data preprocessor's normalisation, as the reference.
@@ -81,9 +82,7 @@ class RandomResizeLongSide(BaseTransform):
         return _resize_results(results, new_hw, self.interpolation)
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(min_size={self.min_size}, '
-                f'max_size={self.max_size}, '
-                f'interpolation={self.interpolation})')
+        return format_repr(self, 'min_size', 'max_size', 'interpolation')
 
 
 @TRANSFORMS.register_module()
@@ -110,8 +109,7 @@ class FixedResize(BaseTransform):
         return _resize_results(results, self.size, self.interpolation)
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(size={self.size}, '
-                f'interpolation={self.interpolation})')
+        return format_repr(self, 'size', 'interpolation')
 
 
 @TRANSFORMS.register_module()
@@ -138,8 +136,7 @@ class RandomRescale(BaseTransform):
         return _resize_results(results, new_hw, self.interpolation)
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(ratio_range={self.ratio_range}, '
-                f'interpolation={self.interpolation})')
+        return format_repr(self, 'ratio_range', 'interpolation')
 
 
 @TRANSFORMS.register_module()
@@ -209,5 +206,4 @@ class RandomCropPad(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '
-                f'seg_pad_val={self.seg_pad_val})')
+        return format_repr(self, 'crop_size', 'seg_pad_val')
