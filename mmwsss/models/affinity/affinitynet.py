@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement, PixelData
 
-from mmwsss.models.utils.checkpoint import load_backbone_weights
+from mmwsss.models.utils.checkpoint import PretrainedBackboneMixin
 from mmwsss.models.utils.modes import ModeDispatchMixin
 from mmwsss.registry import MODELS
 from mmwsss.utils.errors import ConfigError, DataError
@@ -108,7 +108,8 @@ def downsample_labels(labels: torch.Tensor,
 
 
 @MODELS.register_module()
-class AffinityNet(ModeDispatchMixin, BaseModel):
+class AffinityNet(PretrainedBackboneMixin, ModeDispatchMixin,
+                  BaseModel):
     """Class-boundary network trained on affinity labels.
 
     Args:
@@ -159,23 +160,24 @@ class AffinityNet(ModeDispatchMixin, BaseModel):
                  data_preprocessor: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if num_classes < 1:
             raise ValueError(f'num_classes must be >= 1, got {num_classes}')
         if radius < 2:
             raise ValueError(f'radius must be >= 2, got {radius}')
-        self.test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
-                                      'AffinityNet test_cfg')
-        check_walk_cfg(self.test_cfg)
+        test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
+                                 'AffinityNet test_cfg')
+        check_walk_cfg(test_cfg)
+        super().__init__(
+            backbone=backbone,
+            pretrained=pretrained,
+            pretrained_prefix=pretrained_prefix,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self.test_cfg = test_cfg
         self.num_classes = num_classes
         self.radius = int(radius)
         self.ignore_index = ignore_index
-        self.pretrained = pretrained
-        self.pretrained_prefix = pretrained_prefix
-
         self.frozen_backbone = bool(frozen_backbone)
-        self.backbone = MODELS.build(backbone)
         if self.frozen_backbone:
             self.backbone.requires_grad_(False)
             self.backbone.eval()
@@ -216,13 +218,6 @@ class AffinityNet(ModeDispatchMixin, BaseModel):
         if self.frozen_backbone:
             self.backbone.eval()
         return self
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        if self.pretrained:
-            load_backbone_weights(self.backbone, self.pretrained,
-                                  'model.pretrained', self.pretrained_prefix,
-                                  'model.pretrained_prefix')
 
     # --------------------------------------------------------------- forward
     def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:

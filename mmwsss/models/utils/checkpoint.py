@@ -35,6 +35,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from mmwsss.registry import MODELS
 from mmwsss.utils.errors import CheckpointError
 
 StateDict = Dict[str, torch.Tensor]
@@ -288,6 +289,43 @@ def load_weights(module: nn.Module,
            if unexpected else ''),
         logger='current')
     return LoadedKeys(loaded, missing, unexpected)
+
+
+class PretrainedBackboneMixin:
+    """A model with a ``backbone`` that its ``pretrained`` file initialises
+    (CAMClassifier, C2AM, AffinityNet), before ``BaseModel`` in the bases:
+    it builds the backbone, and ``init_weights`` runs mmengine's
+    initialisation, then :func:`load_backbone_weights`.
+
+    Args:
+        backbone: the backbone config.
+        pretrained: the weights file, or None.
+        pretrained_prefix: selects the backbone's tensors of a full
+            checkpoint (AffinityNet; its key is ``pretrained_key +
+            '_prefix'``); None: an ImageNet-style file.
+        **kwargs: ``BaseModel`` arguments.
+
+    ``pretrained_key`` is the config key named in errors; a parent model
+    sets where the model sits (P-NOC: ``model.generator.pretrained``).
+    """
+    pretrained_key: str = 'model.pretrained'
+
+    def __init__(self,
+                 backbone: dict,
+                 pretrained: Optional[str] = None,
+                 pretrained_prefix: Optional[str] = None,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)  # type: ignore[call-arg]
+        self.backbone = MODELS.build(backbone)
+        self.pretrained = pretrained
+        self.pretrained_prefix = pretrained_prefix
+
+    def init_weights(self) -> None:
+        super().init_weights()  # type: ignore[misc]
+        if self.pretrained:
+            load_backbone_weights(self.backbone, self.pretrained,
+                                  self.pretrained_key, self.pretrained_prefix,
+                                  f'{self.pretrained_key}_prefix')
 
 
 def load_backbone_weights(backbone: nn.Module,
