@@ -12,6 +12,8 @@ from typing import Iterator, Union
 import numpy as np
 from PIL import Image
 
+from .palette import palette_over
+
 
 @contextmanager
 def atomic_path(path: str) -> Iterator[str]:
@@ -44,6 +46,20 @@ def atomic_write_bytes(path: str, data: Union[bytes, bytearray]) -> None:
             f.write(data)
 
 
+def check_label_map(label: np.ndarray, where: str = '') -> np.ndarray:
+    """``label`` as an array, refused unless it is an H×W map of values in
+    0..255 (what an 8-bit indexed image holds); ``where`` (e.g. the file)
+    starts the message."""
+    label = np.asarray(label)
+    prefix = f'{where}: ' if where else ''
+    if label.ndim != 2:
+        raise ValueError(f'{prefix}label map must be 2-D, got {label.shape}')
+    if label.size and (label.min() < 0 or label.max() > 255):
+        raise ValueError(f'{prefix}label values must lie in 0..255, got '
+                         f'{label.min()}..{label.max()}')
+    return label
+
+
 def save_indexed_png(path: str, label: np.ndarray, palette: np.ndarray) -> None:
     """Save an H×W label map as a palette ("P" mode) PNG, atomically.
 
@@ -52,16 +68,9 @@ def save_indexed_png(path: str, label: np.ndarray, palette: np.ndarray) -> None:
         label: uint8-compatible H×W array (class indices, 255 = ignore).
         palette: N×3 uint8 colours; padded to 256 entries.
     """
-    label = np.asarray(label)
-    if label.ndim != 2:
-        raise ValueError(f'{path}: label map must be 2-D, got {label.shape}')
-    if label.size and (label.min() < 0 or label.max() > 255):
-        raise ValueError(f'{path}: label values must lie in 0..255, got '
-                         f'{label.min()}..{label.max()}')
+    label = check_label_map(label, path)
     img = Image.fromarray(label.astype(np.uint8), mode='P')
-    pal = np.zeros((256, 3), np.uint8)
-    palette = np.asarray(palette, np.uint8)[:256]
-    pal[:len(palette)] = palette
+    pal = palette_over(palette, np.zeros((256, 3), np.uint8))
     img.putpalette(pal.flatten().tolist())
     buf = io.BytesIO()
     img.save(buf, format='PNG')
