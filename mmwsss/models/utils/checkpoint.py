@@ -201,14 +201,14 @@ def _plain_keys(module: nn.Module) -> Dict[str, str]:
 
 
 def load_weights(module: nn.Module,
-                    path: str,
-                    config_key: str,
-                    prefix: Optional[str] = None,
-                    key_map: Optional[KeyMap] = None,
-                    required: Tuple[str, ...] = ('', ),
-                    strict: bool = False,
-                    hint: str = STAGE_HINT,
-                    prefix_key: Optional[str] = None) -> LoadedKeys:
+                 path: str,
+                 config_key: str,
+                 prefix: Optional[str] = None,
+                 key_map: Optional[KeyMap] = None,
+                 required: Tuple[str, ...] = ('', ),
+                 strict: bool = False,
+                 hint: str = STAGE_HINT,
+                 prefix_key: Optional[str] = None) -> LoadedKeys:
     """Load the checkpoint file ``path`` into ``module`` (the steps are in
     the module docstring).
 
