@@ -116,7 +116,8 @@ def test_the_report_is_logged(tmp_path):
     finally:
         logger.removeHandler(handler)
     line = next(m for m in handler.messages if m.startswith('loaded '))
-    assert line.startswith('loaded 3/4 tensors of Net from "')
+    assert line.startswith(f'loaded {path} into Net (`CHECKPOINT`): 3/4 '
+                           'tensors')
     assert "missing 1 (e.g. ['fc.bias'])" in line
     assert "unused 1 (e.g. ['extra.w'])" in line
 

@@ -244,11 +244,11 @@ def load_weights(module: nn.Module,
     names = _plain_keys(module)
     own_state = module.state_dict()
     own = {plain: own_state[key] for plain, key in names.items()}
-    where = f'"{path}" (`{config_key}`'
+    source = f'`{config_key}`'
     if prefix:
-        where += (f', `{prefix_key}`={prefix!r}' if prefix_key else
-                  f', prefix {prefix!r}')
-    where += ')'
+        source += (f', `{prefix_key}`={prefix!r}' if prefix_key else
+                   f', prefix {prefix!r}')
+    where = f'"{path}" ({source})'
     total = len(state)
     if prefix:
         state = select_prefix(state, prefix)
@@ -283,7 +283,8 @@ def load_weights(module: nn.Module,
             f'{name}, e.g. {k}: {got} vs {want}')
     module.load_state_dict({names[k]: state[k] for k in loaded}, strict=False)
     print_log(
-        f'loaded {len(loaded)}/{len(own)} tensors of {name} from {where}'
+        f'loaded {path} into {name} ({source}): {len(loaded)}/{len(own)} '
+        'tensors'
         + (f'; missing {len(missing)} (e.g. {missing[:3]})' if missing else '')
         + (f'; unused {len(unexpected)} (e.g. {unexpected[:3]})'
            if unexpected else ''),
