@@ -65,6 +65,13 @@ if [ $DEVICE = cuda ]; then
         --config "$cfg" --batch $batch --crop 512 --steps 5 --repeats 1 --device cuda --amp --channels-last
     done
   done
+  # W-OoD stage 1 (ResNet-50 IRN): 16 ID + 16 OoD images at 512
+  step train-woods-r50-b16+16-fp32 60 "$PY" benchmarks/woods_step.py \
+    --config configs/woods/woods_r50_voc.py --batch 16 --ood-batch 16 \
+    --crop 512 --steps 5 --device cuda
+  step train-woods-r50-b16+16-amp 60 "$PY" benchmarks/woods_step.py \
+    --config configs/woods/woods_r50_voc.py --batch 16 --ood-batch 16 \
+    --crop 512 --steps 5 --device cuda --amp --channels-last
   step crf-500x375 90 "$PY" benchmarks/crf.py --height 375 --width 500 \
     --labels 21 --images 2 --devices cpu cuda
   step rw-512x384-1024x768 90 "$PY" benchmarks/random_walk.py \
@@ -80,6 +87,9 @@ else
   step train-pnoc-tiny-b8 120 "$PY" benchmarks/train_step.py \
     --config configs/pnoc/pnoc_tiny_synthetic.py --batch 8 --crop 64 \
     --steps 2 --repeats 1 --device cpu
+  step train-woods-tiny-b8+8 120 "$PY" benchmarks/woods_step.py \
+    --config configs/woods/woods_tiny_synthetic.py --batch 8 --ood-batch 8 \
+    --crop 64 --steps 2 --device cpu
   step crf-188x250 120 "$PY" benchmarks/crf.py --height 188 --width 250 \
     --labels 21 --images 1 --devices cpu
   step rw-128x96 120 "$PY" benchmarks/random_walk.py --sizes 128x96 \

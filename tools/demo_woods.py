@@ -1,5 +1,4 @@
-"""W-OoD on the synthetic set, on CPU: vanilla CAMs vs W-OoD fine-tuning vs
-the same fine-tuning without the W-OoD terms (the control).
+"""The W-OoD pipeline on the synthetic set, on CPU, with its controls.
 
     python tools/demo_woods.py [--work-dir work_dirs/demo_woods]
         [--data-root data/synthetic] [--num-ood 200]
@@ -12,21 +11,26 @@ The second set of the README: ``--seed 1 --min-size 128 --max-size 192
    ``--num-ood`` OoD images (a sky or water band, no object) under
    ``DATA/OoD``; the in-distribution images are the main demo's, byte for
    byte;
-2. the vanilla classifier (``configs/cam/cam_tiny_synthetic.py``, 20
-   epochs from scratch) is trained;
-3. ``tools/woods_centres.py`` computes the class and OoD centres with it;
-4. W-OoD (``configs/woods/woods_tiny_synthetic.py``, 5 epochs, λ = 0.007,
-   β = 0.25) fine-tunes it; the **control** fine-tunes it the same way with
-   λ = β = 0 (same data, OoD batches drawn and ignored, same schedule), so
-   a difference between the two is W-OoD's, not the extra epochs';
-5. TTA CAMs of all three on ``train_aug`` are scored by
+2. the W-OoD pipeline (``configs/pipelines/woods_synthetic.py``, the
+   stages of :class:`~mmwsss.pipeline.WOoDPipeline`): the vanilla
+   classifier (20 epochs from scratch), the class and OoD centres
+   (``tools/woods_centres.py``), W-OoD fine-tuning (5 epochs, λ = 0.007,
+   β = 0.25), TTA CAMs, the IRN-style stage (affinity labels from the CAMs
+   alone, AffinityNet, random walk), pseudo-masks, DeepLabV3+ on them and on
+   the true masks (the ceiling);
+3. the **control** fine-tunes the vanilla classifier the same way with
+   λ = β = 0 (same data, OoD batches drawn and ignored, same schedule and
+   centres), so a difference between it and W-OoD is W-OoD's, not the extra
+   epochs';
+4. TTA CAMs of vanilla, control and W-OoD on ``train_aug`` are scored by
    ``tools/eval_cams.py`` on ``train`` (the main demo's CAM protocol) and
    on ``train_aug``: mIoU at the best (oracle) and the fixed (0.25)
    threshold and the per-class precision / IoU of the context classes
    ``kite`` (on sky) and ``boat`` (on water), whose CAMs cover the band.
 
-The tables are printed and saved as ``{work_dir}/results.md``. Stages
-whose outputs exist are skipped (``--fresh`` starts over).
+The tables (the pipeline's stages, then the CAM comparisons) are printed
+and saved as ``{work_dir}/results.md``. Finished stages are skipped
+(``--fresh`` starts over).
 """
 import argparse
 import json
@@ -38,12 +42,18 @@ import time
 from typing import Dict, List, Optional
 
 import mmwsss  # noqa: F401  isort:skip
-from mmwsss.synthetic import add_demo_set_arguments, demo_set_argv
+from mmengine.config import Config
+
+from mmwsss.pipeline import WOoDPipeline
+from mmwsss.pipeline.results import load_metrics
+from mmwsss.pipeline.results import results_table as stage_table
 from mmwsss.pipeline.runner import (Command, PipelineError, Stage,
                                     StageRunner)
+from mmwsss.synthetic import add_demo_set_arguments, demo_set_argv
 from mmwsss.utils import atomic_path
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PIPELINE_CONFIG = 'configs/pipelines/woods_synthetic.py'
 CAM_CONFIG = 'configs/cam/cam_tiny_synthetic.py'
 WOODS_CONFIG = 'configs/woods/woods_tiny_synthetic.py'
 CONTEXT = ('kite', 'boat')  # the classes whose CAMs cover sky / water
@@ -54,57 +64,70 @@ SPLITS = ('train', 'train_aug')
 
 
 class WOoDDemo:
-    """The demo's stages and their commands."""
+    """The demo's stages: the W-OoD pipeline's, with the centres computed
+    once (W-OoD and the control use the same file), the control run and
+    the CAM comparisons."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.py = sys.executable
         self.work = args.work_dir
         self.data = args.data_root
+        cfg = Config.fromfile(osp.join(ROOT, PIPELINE_CONFIG))
+        cfg.stages.woods.options = {
+            'custom_hooks.1.centres_file': self.centres()}
+        self.pipeline = WOoDPipeline(cfg, ROOT, osp.join(ROOT, self.work),
+                                     data_root=self.data, python=self.py)
 
     def path(self, *parts: str) -> str:
         return osp.join(self.work, *parts)
 
+    def centres(self) -> str:
+        return osp.join(ROOT, self.path('centres.pth'))
+
     def checkpoint(self, name: str) -> str:
-        marker = osp.join(ROOT, self.path(name), 'last_checkpoint')
-        if not osp.isfile(marker):
-            raise FileNotFoundError(f'{marker} not found: the {name} run '
-                                    'has not finished')
-        with open(marker) as f:
-            return f.read().strip()
+        return self.pipeline.checkpoint(self.pipeline.path(name))
 
     def data_options(self) -> List[str]:
         return [f'train_dataloader.dataset.data_root={self.data}',
                 f'test_dataloader.dataset.data_root={self.data}']
 
-    def woods_options(self, weights: Dict[str, float]) -> List[str]:
-        ood = osp.join(self.data, 'OoD')
-        return [
-            '--cfg-options', *self.data_options(),
-            f'ood_dataset.data_root={ood}',
-            f'custom_hooks.0.ood_dataloader.dataset.data_root={ood}',
-            f'model.init_checkpoint={self.checkpoint("vanilla")}',
-            f'custom_hooks.1.centres_file={self.path("centres.pth")}',
-            *[f'model.{k}.loss_weight={v}' for k, v in weights.items()]
-        ]
+    def centres_stage(self) -> Stage:
+        return Stage('centres', 'W-OoD class and OoD centres', lambda: [
+            Command([
+                self.py, 'tools/woods_centres.py', WOODS_CONFIG,
+                self.checkpoint('vanilla'), '--out', self.centres(),
+                '--ood-root', self.pipeline.ood_root(), '--device', 'cpu',
+                '--cfg-options', *self.data_options()
+            ])
+        ])
 
-    def train_woods(self, name: str, weights: Dict[str, float]) -> Stage:
-        return Stage(
-            name, f'fine-tune the vanilla classifier ({name})',
-            lambda: [Command([self.py, 'tools/train.py', WOODS_CONFIG,
-                              '--work-dir', self.path(name),
-                              *self.woods_options(weights)])])
+    def control_stage(self) -> Stage:
+        """W-OoD's run with λ = β = 0: the pipeline's woods command with
+        the two loss weights set and its own work dir."""
+        def build() -> List[Command]:
+            (woods, ) = self.pipeline.build_woods()
+            argv = woods.resolve()
+            argv[argv.index('--work-dir') + 1] = self.pipeline.path('control')
+            return [Command(argv + ['model.metric_loss.loss_weight=0.0',
+                                    'model.ood_loss.loss_weight=0.0'])]
+
+        return Stage('control', 'fine-tune the vanilla classifier with '
+                     'λ = β = 0 (the control)', build)
 
     def cams(self, name: str) -> Stage:
+        """CAMs of ``name`` on train_aug, scored on both splits (W-OoD's
+        are the pipeline's own, only scored here)."""
         config = CAM_CONFIG if name == 'vanilla' else WOODS_CONFIG
-        out = self.path('cams', name)
+        out = self.pipeline.cam_dir('train_aug') if name == 'woods' \
+            else osp.join(ROOT, self.path('cams', name))
         opts = ['--cfg-options',
                 f'test_dataloader.dataset.data_root={self.data}']
 
         def build() -> List[Command]:
-            cmds = [Command([self.py, 'tools/infer_cams.py', config,
-                             self.checkpoint(name), '--out-dir', out,
-                             '--split', 'train_aug', '--work-dir',
-                             self.path(name, 'infer'), *opts])]
+            cmds = [] if name == 'woods' else [Command([
+                self.py, 'tools/infer_cams.py', config,
+                self.checkpoint(name), '--out-dir', out, '--split',
+                'train_aug', '--work-dir', self.path(name, 'infer'), *opts])]
             for split in SPLITS:
                 tag = f'{name}_{split}'
                 cmds.append(Command([
@@ -115,25 +138,14 @@ class WOoDDemo:
             return cmds
 
         return Stage(f'cams_{name}', f'CAMs of {name}, scored', build,
-                     outputs=[osp.join(ROOT, out)])
+                     outputs=[] if name == 'woods' else [out])
 
     def stages(self) -> List[Stage]:
-        ood = osp.join(self.data, 'OoD')
-        return [
-            Stage('vanilla', 'vanilla CAM classifier', lambda: [Command([
-                self.py, 'tools/train.py', CAM_CONFIG, '--work-dir',
-                self.path('vanilla'), '--cfg-options', *self.data_options()
-            ])]),
-            Stage('centres', 'W-OoD class and OoD centres', lambda: [Command([
-                self.py, 'tools/woods_centres.py', WOODS_CONFIG,
-                self.checkpoint('vanilla'), '--out', self.path('centres.pth'),
-                '--ood-root', ood, '--device', 'cpu', '--cfg-options',
-                *self.data_options()
-            ])]),
-            self.train_woods('woods', {}),
-            self.train_woods('control', dict(metric_loss=0.0, ood_loss=0.0)),
-            *[self.cams(name) for name, _ in MODELS],
-        ]
+        stages = self.pipeline.stages()
+        names = [s.name for s in stages]
+        stages.insert(names.index('woods'), self.centres_stage())
+        return stages + [self.control_stage(),
+                         *[self.cams(name) for name, _ in MODELS]]
 
 
 def class_scores(curve: dict, threshold: float) -> Dict[str, tuple]:
@@ -150,8 +162,8 @@ def fmt(value: Optional[float]) -> str:
     return '—' if value is None else f'{value:.1f}'
 
 
-def results_table(work: str, split: str) -> str:
-    """Markdown table of the three models on ``split``."""
+def cam_table(work: str, split: str) -> str:
+    """Markdown table of the three models' CAMs on ``split``."""
     head = ['model', 'mIoU best (t)', 'mIoU fixed']
     for name in CONTEXT:
         head += [f'{name} P / IoU best', f'{name} P / IoU fixed']
@@ -201,11 +213,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     except PipelineError as err:
         print(f'demo_woods: {err}', file=sys.stderr)
         return 1
-    tables = []
+    tables = [f'The W-OoD pipeline ({args.data_root}; CAMs, labels and '
+              'pseudo-masks scored on `train`, the segmentors on `val`):\n\n'
+              + stage_table(load_metrics(work), prior='W-OoD')]
     for split in SPLITS:
         tables.append(f'CAMs on `{split}` ({args.data_root}; P = precision, '
                       f'% of the class\'s predicted pixels that are right):'
-                      f'\n\n{results_table(args.work_dir, split)}')
+                      f'\n\n{cam_table(args.work_dir, split)}')
     text = '\n\n'.join(tables)
     with atomic_path(osp.join(work, 'results.md')) as tmp:
         with open(tmp, 'w') as f:

@@ -22,7 +22,7 @@ saves the maps as ``{out_dir}/{img_id}.npz`` in the CAM format of
 an empty (K=0) file.
 
 Walk settings: ``model.test_cfg`` of the config (keys beta, exp_times,
-radius, method, normalize, damp_edges; defaults: the reference's, in
+radius, method, normalize, damp_edges, cam_power; defaults: the reference's, in
 ``mmwsss.models.affinity.affinitynet.DEFAULT_TEST_CFG``); each flag given
 here is the option ``model.test_cfg.KEY``. Resumable (existing outputs are
 skipped), atomic writes; distributed launches shard the images (the
@@ -46,7 +46,7 @@ from mmwsss.utils.errors import ConfigError
 
 #: Flags that set ``model.test_cfg.{name}``.
 WALK_FLAGS = ('beta', 'exp_times', 'radius', 'method', 'normalize',
-              'damp_edges')
+              'damp_edges', 'cam_power')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -68,6 +68,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--damp-edges', action=argparse.BooleanOptionalAction,
         help='start the walk from CAMs x (1 - edge) (reference, default) '
         'or, with --no-damp-edges, from the CAMs themselves')
+    parser.add_argument(
+        '--cam-power', type=float,
+        help='walk CAMs ** cam_power (1 = P-NOC, default; IRN/W-OoD: 1.5)')
     args = parser.parse_args(argv)
     args.cfg_options = {**(args.cfg_options or {}), **walk_options(args)}
     return args

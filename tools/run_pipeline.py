@@ -21,7 +21,7 @@ from mmengine.config import Config
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from mmwsss.pipeline import PipelineError, PNOCPipeline, StageRunner  # noqa
+from mmwsss.pipeline import PipelineError, StageRunner, pipeline_class  # noqa
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -49,8 +49,9 @@ def build(args: argparse.Namespace):
     cfg = Config.fromfile(args.config)
     work = osp.abspath(args.work_dir or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0]))
-    pipeline = PNOCPipeline(cfg, ROOT, work, data_root=args.data_root,
-                            gpus=args.gpus, python=sys.executable)
+    pipeline = pipeline_class(cfg.get('pipeline_type', 'PNOCPipeline'))(
+        cfg, ROOT, work, data_root=args.data_root, gpus=args.gpus,
+        python=sys.executable)
     runner = StageRunner(ROOT, work, dry_run=args.dry_run)
     return pipeline, runner
 

@@ -9,18 +9,5 @@
 #   python tools/eval_cams.py configs/woods/advcam_r50_voc.py \
 #       --cam-dir work_dirs/advcam_r50_voc/cams --split train
 # The reference takes about a day for train_aug on one A100 (AdvCAM#14).
-_base_ = ['../cam/cam_r50_voc.py']
-model = dict(
-    test_cfg=dict(
-        cam_mode=dict(
-            type='AdvCAM',
-            iterations=27,
-            step=0.08,
-            reg=7.0,
-            score_th=0.5,
-            reduced_scales=(0.5, ),
-            weight_leak=True,  # the reference's x2 leak (README: AdvCAM)
-            # classes per forward/backward: each class is an image pair
-            # with gradients, ~4 ResNet-50 pairs at scale 2.0 of a VOC image
-            # (not measured: no GPU here); 1 = the reference's memory
-            class_batch=4)))
+_base_ = ['../cam/cam_r50_voc.py', '../_base_/models/advcam.py']
+model = dict(test_cfg=dict(cam_mode=_base_.advcam_mode))

@@ -22,8 +22,9 @@ LENGTH_KEYS = {True: 'max_epochs', False: 'max_iters'}
 RETIRED_KEYS = {
     'rw_cfg': 'the random-walk settings are AffinityNet inference settings '
     'now: move them to model.test_cfg (keys beta, exp_times, radius, method, '
-    'normalize, damp_edges), e.g. model = dict(test_cfg=dict(beta=10, '
-    'exp_times=8, radius=5)), or pass --cfg-options model.test_cfg.KEY=VALUE',
+    'normalize, damp_edges, cam_power), e.g. model = '
+    'dict(test_cfg=dict(beta=10, exp_times=8, radius=5)), or pass '
+    '--cfg-options model.test_cfg.KEY=VALUE',
 }
 
 

@@ -27,13 +27,14 @@ from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
-from .runner import Command, Stage
+from .runner import Command, PipelineError, Stage
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 # folders (under the work dir) each stage writes
 OUTPUTS = dict(
     vanilla=['vanilla'],
     pnoc=['pnoc'],
+    woods=['woods'],
     cams=['cams', 'cams_vanilla'],
     c2am=['c2am'],
     saliency=['saliency/c2am', 'saliency/pseudo'],
@@ -50,6 +51,10 @@ OUTPUTS = dict(
 class PNOCPipeline:
     """Builds the stages of the P-NOC pipeline.
 
+    The CAMs every later stage starts from come from the *prior* stage
+    (:attr:`PRIOR`, here ``pnoc``); subclasses replace that stage and keep
+    the rest (:class:`~mmwsss.pipeline.woods.WOoDPipeline`).
+
     Args:
         cfg: the pipeline config (``configs/pipelines/pnoc_voc.py``).
         root: repository root.
@@ -59,6 +64,11 @@ class PNOCPipeline:
             ``torch.distributed.run``).
         python: interpreter for the tools.
     """
+
+    #: the stage whose checkpoint makes the CAMs (its config also scores
+    #: the CAM-format maps of later stages)
+    PRIOR = 'pnoc'
+    PRIOR_TITLE = 'train P-NOC (generator + noc, alternately)'
 
     def __init__(self, cfg: Config, root: str, work_dir: str,
                  data_root: Optional[str] = None, gpus: int = 1,
@@ -124,6 +134,15 @@ class PNOCPipeline:
     def stage_cfg(self, name: str) -> dict:
         return self.cfg.stages.get(name) or {}
 
+    def prior_config(self) -> str:
+        """The config of the prior stage (CAM inference and scoring)."""
+        config = self.stage_cfg(self.PRIOR).get('config')
+        if not config:
+            raise PipelineError(
+                f'the pipeline config needs stages.{self.PRIOR}.config (the '
+                'classifier whose CAMs the later stages refine)')
+        return config
+
     # ------------------------------------------------------------- stages
     def stages(self) -> List[Stage]:
         """The configured stages in order. A stage set to None in the
@@ -134,8 +153,8 @@ class PNOCPipeline:
         candidates = [
             ('vanilla', 'train the ordinary (vanilla CAM) classifier',
              self.build_vanilla),
-            ('pnoc', 'train P-NOC (generator + noc, alternately)',
-             self.build_pnoc),
+            (self.PRIOR, self.PRIOR_TITLE,
+             getattr(self, f'build_{self.PRIOR}')),
             ('cams', 'infer TTA CAMs and evaluate them', self.build_cams),
             ('c2am', 'train C²AM-H (class-agnostic saliency from CAM '
              'hints)', self.build_c2am),
@@ -191,14 +210,20 @@ class PNOCPipeline:
         return self.path('cams', split)
 
     def build_cams(self) -> List[Command]:
-        config = self.stage_cfg('pnoc')['config']
-        ckpt = self.checkpoint(self.path('pnoc'))
-        opts = self.data_options(config)
+        """TTA CAMs of the prior's checkpoint, scored on the eval split.
+        ``cams=dict(config=...)`` infers with another config of the same
+        model (e.g. AdvCAM: ``test_cfg.cam_mode``); ``options`` are extra
+        ``--cfg-options`` of the inference."""
+        st = self.stage_cfg('cams')
+        config = st.get('config') or self.prior_config()
+        ckpt = self.checkpoint(self.path(self.PRIOR))
+        opts = self.data_options(config, st.get('options'))
         cmds = [
             Command(
                 self.launch('infer_cams', config, ckpt, '--out-dir',
                             self.cam_dir(split), '--split', split,
-                            '--work-dir', self.path('pnoc', 'infer'), *opts))
+                            '--work-dir', self.path(self.PRIOR, 'infer'),
+                            *opts))
             for split in self.cam_splits()
         ]
         cmds.append(
@@ -352,7 +377,8 @@ class PNOCPipeline:
     def build_rw(self) -> List[Command]:
         """Walk the train split's CAMs (``tools/infer_rw.py``, a Runner
         logging to ``affinity/infer``); the keys of the ``rw`` stage
-        (beta, exp_times, radius, method, normalize, damp_edges) override
+        (beta, exp_times, radius, method, normalize, damp_edges,
+        cam_power) override
         the AffinityNet config's ``model.test_cfg``, ``options`` are extra
         ``--cfg-options``."""
         st = dict(self.stage_cfg('rw'))
@@ -363,7 +389,7 @@ class PNOCPipeline:
                  for key, value in st.items()
                  if key != 'options' and value is not None}
         extra.update(st.get('options') or {})
-        pnoc_config = self.stage_cfg('pnoc')['config']
+        prior_config = self.prior_config()
         return [
             Command(
                 self.launch('infer_rw', config, ckpt, '--cam-dir',
@@ -372,10 +398,10 @@ class PNOCPipeline:
                             self.path('affinity', 'infer'),
                             *self.data_options(config, extra))),
             Command([
-                self.python, 'tools/eval_cams.py', pnoc_config, '--cam-dir',
+                self.python, 'tools/eval_cams.py', prior_config, '--cam-dir',
                 out, '--split', self.splits.eval, '--curve-out',
                 self.path('metrics', 'rw_curve.json'),
-                *self.data_options(pnoc_config)
+                *self.data_options(prior_config)
             ], metrics='rw')
         ]
 
@@ -385,7 +411,7 @@ class PNOCPipeline:
         src_dir = (self.path('rw', self.splits.train)
                    if source == 'rw' else self.cam_dir(self.splits.train))
         out = self.path('pseudo_masks')
-        config = self.stage_cfg('pnoc')['config']
+        config = self.prior_config()
         # every image of the split, background-only ones included: the
         # segmentor trains on the split's whole list
         cmd = [

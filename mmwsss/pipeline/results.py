@@ -7,10 +7,11 @@ import os.path as osp
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 # (row label, metrics file, mIoU key, note kind); keys with a '.' index
-# nested summaries (tools/eval_saliency.py prints one per protocol).
+# nested summaries (tools/eval_saliency.py prints one per protocol);
+# '{prior}' is the method whose CAMs the later stages refine.
 ROWS: List[Tuple[str, str, str, Optional[str]]] = [
     ('CAMs, vanilla classifier', 'vanilla_cams', 'cam/mIoU', 'threshold'),
-    ('CAMs, P-NOC (priors)', 'cams', 'cam/mIoU', 'threshold'),
+    ('CAMs, {prior} (priors)', 'cams', 'cam/mIoU', 'threshold'),
     ('priors + C²AM-H saliency (bg = 1 − s)', 'saliency',
      'cams_saliency.cams_saliency/mIoU', None),
     ('priors + refined saliency (bg = 1 − s)', 'saliency_refine',
@@ -80,11 +81,14 @@ def row_note(metrics: dict, note_kind: Optional[str]) -> str:
     return ''
 
 
-def stage_rows(metrics: Dict[str, dict]) -> List[StageRow]:
+def stage_rows(metrics: Dict[str, dict],
+               prior: str = 'P-NOC') -> List[StageRow]:
     """Every row of :data:`ROWS`, in order, with its mIoU and note (None
-    and '' for the stages without metrics)."""
+    and '' for the stages without metrics); ``prior`` names the method of
+    the ``cams`` row (P-NOC, W-OoD)."""
     rows = []
     for label, name, key, note_kind in ROWS:
+        label = label.format(prior=prior)
         m = metrics.get(name) or {}
         value = lookup(m, key)
         if value is None:
@@ -95,10 +99,10 @@ def stage_rows(metrics: Dict[str, dict]) -> List[StageRow]:
     return rows
 
 
-def results_table(metrics: Dict[str, dict]) -> str:
+def results_table(metrics: Dict[str, dict], prior: str = 'P-NOC') -> str:
     """Markdown table of the stages that have metrics."""
     lines = ['| stage | mIoU (%) | note |', '|---|---|---|']
-    for row in stage_rows(metrics):
+    for row in stage_rows(metrics, prior):
         if row.miou is not None:
             lines.append(f'| {row.label} | {row.miou:.2f} | {row.note} |')
     return '\n'.join(lines)

@@ -227,8 +227,8 @@ def legend_html(class_names: Sequence[str], palette: np.ndarray) -> str:
 def curve_title(name: str) -> str:
     """The stage label of curve ``{stage}_curve`` (its name otherwise)."""
     stage = name[:-len('_curve')] if name.endswith('_curve') else name
-    label = next((label for label, file, _, _ in ROWS if file == stage),
-                 name)
+    label = next((label.format(prior='P-NOC')
+                  for label, file, _, _ in ROWS if file == stage), name)
     return f'{label}: mIoU against the background threshold'
 
 

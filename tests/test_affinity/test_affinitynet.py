@@ -310,6 +310,7 @@ def cam_sample(img_shape, keys, seed=0) -> SegDataSample:
     dict(),  # the reference: damped, 2^8 steps, one global max
     dict(exp_times=3, radius=4, damp_edges=False, normalize='class'),
     dict(beta=4, exp_times=2, method='dense'),
+    dict(exp_times=2, cam_power=1.5),  # IRN / W-OoD
 ])
 def test_predict_walks_the_stored_cams(settings):
     """predict == random_walk + rw_to_full_resolution called directly on
@@ -327,7 +328,8 @@ def test_predict_walks_the_stored_cams(settings):
         edge = edges[i, 0, :math.ceil(h / 4), :math.ceil(w / 4)]
         torch.testing.assert_close(ds.edges[0], edge)
         walked = random_walk(
-            ds.gt_cams_coarse.data, edge, beta=cfg['beta'],
+            ds.gt_cams_coarse.data ** cfg['cam_power'], edge,
+            beta=cfg['beta'],
             exp_times=cfg['exp_times'], radius=cfg['radius'],
             method=cfg['method'], damp_edges=cfg['damp_edges'])
         want = rw_to_full_resolution(walked, (h, w),
@@ -361,16 +363,17 @@ def test_walk_settings_in_test_cfg():
     # one set of defaults: the reference's
     assert {k: model.test_cfg[k] for k in ('beta', 'exp_times', 'radius',
                                            'method', 'normalize',
-                                           'damp_edges')} == dict(
-        beta=10.0, exp_times=8, radius=5, method='sparse',
-        normalize='global', damp_edges=True)
+                                           'damp_edges', 'cam_power')
+            } == dict(beta=10.0, exp_times=8, radius=5, method='sparse',
+                      normalize='global', damp_edges=True, cam_power=1.0)
     with pytest.raises(KeyError, match='unknown AffinityNet test_cfg keys '
                        r"\['steps'\]"):
         build(test_cfg=dict(steps=3))
     for bad, named in ((dict(method='fast'), 'method'),
                        (dict(normalize='none'), 'normalize'),
                        (dict(radius=1), 'radius'),
-                       (dict(beta=0), 'beta')):
+                       (dict(beta=0), 'beta'),
+                       (dict(cam_power=0), 'cam_power')):
         with pytest.raises(ConfigError, match=f'model.test_cfg.*{named}'):
             build(test_cfg=bad)
 

@@ -22,7 +22,8 @@ def test_stage_rows_and_markdown(tmp_path):
     loaded = load_metrics(str(tmp_path))
     assert loaded == metrics
     rows = stage_rows(loaded)
-    assert [r.label for r in rows] == [label for label, *_ in ROWS]
+    assert [r.label for r in rows] == [label.format(prior='P-NOC')
+                                       for label, *_ in ROWS]
     done = {r.label: r for r in rows if r.miou is not None}
     assert done['CAMs, P-NOC (priors)'].note == \
         'best background threshold 0.05; 34.22 at the fixed one'
@@ -36,4 +37,7 @@ def test_stage_rows_and_markdown(tmp_path):
     assert '| affinity labels (labelled pixels only) | 56.27 | 76.0 % of the '\
         'pixels labelled |' in table
     assert len(table) == 6
+    # the W-OoD pipeline's table names its prior
+    assert results_table(loaded, prior='W-OoD').splitlines()[2].startswith(
+        '| CAMs, W-OoD (priors) | 46.50 |')
     assert load_metrics(str(tmp_path / 'none')) == {}

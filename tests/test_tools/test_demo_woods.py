@@ -1,5 +1,6 @@
-"""tools/demo_woods.py: its stages (the control differs from W-OoD only in
-the two loss weights) and the results table read from eval_cams outputs."""
+"""tools/demo_woods.py: its stages (the W-OoD pipeline's, the centres once,
+the control differing from W-OoD only in the two loss weights) and the
+results table read from eval_cams outputs."""
 import argparse
 import json
 import os
@@ -13,25 +14,37 @@ demo = load_tool('demo_woods')
 
 def test_control_differs_only_in_the_woods_weights(tmp_path):
     work = tmp_path / 'w'
-    for name in ('vanilla', 'woods'):
+    data = tmp_path / 's'
+    (data / 'OoD').mkdir(parents=True)
+    (data / 'OoD' / 'ood_list.txt').write_text('a\n')
+    for name in ('vanilla', 'woods', 'control'):
         (work / name).mkdir(parents=True)
         (work / name / 'last_checkpoint').write_text(f'/x/{name}.pth')
     stages = {s.name: s for s in demo.WOoDDemo(argparse.Namespace(
-        work_dir=str(work), data_root='data/s')).stages()}
-    assert list(stages) == ['vanilla', 'centres', 'woods', 'control',
-                            'cams_vanilla', 'cams_control', 'cams_woods']
+        work_dir=str(work), data_root=str(data))).stages()}
+    assert list(stages) == [
+        'vanilla', 'centres', 'woods', 'cams', 'affinity_labels', 'affinity',
+        'rw', 'pseudo_masks', 'segmentation', 'supervised', 'control',
+        'cams_vanilla', 'cams_control', 'cams_woods']
     woods = stages['woods'].build()[0].resolve()
     control = stages['control'].build()[0].resolve()
     assert 'model.init_checkpoint=/x/vanilla.pth' in woods
     assert f'custom_hooks.1.centres_file={work}/centres.pth' in woods
+    centres = stages['centres'].build()[0].resolve()
+    assert centres[centres.index('--out') + 1] == f'{work}/centres.pth'
     extra = [a for a in control if a not in woods]
     assert extra == [str(work / 'control'),
                      'model.metric_loss.loss_weight=0.0',
                      'model.ood_loss.loss_weight=0.0']
     assert [a for a in woods if a not in control] == [str(work / 'woods')]
-    # the vanilla CAMs come from the CAM config, the others from W-OoD's
+    # the vanilla CAMs come from the CAM config, the others from W-OoD's;
+    # W-OoD's own are the pipeline's, scored only
     assert demo.CAM_CONFIG in stages['cams_vanilla'].build()[0].resolve()
-    assert demo.WOODS_CONFIG in stages['cams_woods'].build()[0].resolve()
+    (first, ) = stages['cams_woods'].build()[:1]
+    argv = first.resolve()
+    assert argv[1] == 'tools/eval_cams.py' and demo.WOODS_CONFIG in argv
+    assert argv[argv.index('--cam-dir') + 1] == str(work / 'cams' /
+                                                    'train_aug')
 
 
 def write_metrics(folder, name, best, fixed, miou):
@@ -54,7 +67,7 @@ def test_results_table_reads_precision_at_both_thresholds(tmp_path,
     for i, (name, _) in enumerate(demo.MODELS):
         write_metrics(folder, name, 0.3 + i / 10, 0.25 + i / 10, 40.0 + i)
     monkeypatch.setattr(demo, 'ROOT', str(tmp_path))
-    lines = demo.results_table('work', 'train').splitlines()
+    lines = demo.cam_table('work', 'train').splitlines()
     assert len(lines) == 2 + len(demo.MODELS)
     assert lines[0].startswith('| model | mIoU best (t) | mIoU fixed | '
                                'kite P / IoU best')
@@ -62,4 +75,4 @@ def test_results_table_reads_precision_at_both_thresholds(tmp_path,
     assert woods[1:] == ['42.00 (0.1)', '37.00', '50.0 / 20.0',
                          '45.0 / 10.0', '50.0 / 30.0', '— / 40.0 |']
     with pytest.raises(FileNotFoundError):
-        demo.results_table('work', 'train_aug')
+        demo.cam_table('work', 'train_aug')

@@ -5,9 +5,10 @@ from .loading import LoadOptionalAnnotations
 from .label_mapping import RemapLabels
 from .processing import (FixedResize, RandomCropPad, RandomRescale,
                          RandomResizeLongSide)
+from .superpixels import LoadSuperpixels, SuperpixelIds
 
 __all__ = [
     'PackWSSSInputs', 'LoadOptionalAnnotations', 'RandomCropPad',
     'RandomRescale', 'RandomResizeLongSide', 'FixedResize', 'LoadCAMs',
-    'LoadCAMHint', 'RemapLabels'
+    'LoadCAMHint', 'RemapLabels', 'LoadSuperpixels', 'SuperpixelIds'
 ]

@@ -20,7 +20,9 @@ class PackWSSSInputs(PackSegInputs):
     coarse CAMs of ``LoadCAMs(coarse_stride=...)``) named in ``map_keys``
     become ``PixelData`` fields of the same name (K×H×W); 1-D arrays named
     in ``array_keys`` (the class ids of ``LoadCAMs(reduce='keys')``) become
-    tensor fields.
+    tensor fields. Label maps (H×W integer ids, e.g. the superpixels of
+    ``LoadSuperpixels``) named in ``label_map_keys`` become int64
+    ``PixelData`` fields (1×H×W).
     """
 
     def __init__(self,
@@ -29,10 +31,13 @@ class PackWSSSInputs(PackSegInputs):
                             'flip_direction', 'reduce_zero_label'),
                  map_keys: Sequence[str] = ('gt_cam_hint', 'gt_cams',
                                             'gt_cams_coarse'),
-                 array_keys: Sequence[str] = ('gt_cams_keys', )) -> None:
+                 array_keys: Sequence[str] = ('gt_cams_keys', ),
+                 label_map_keys: Sequence[str] = ('gt_superpixels', )
+                 ) -> None:
         super().__init__(meta_keys=meta_keys)
         self.map_keys = tuple(map_keys)
         self.array_keys = tuple(array_keys)
+        self.label_map_keys = tuple(label_map_keys)
 
     def transform(self, results: dict) -> dict:
         packed = super().transform(results)
@@ -47,6 +52,17 @@ class PackWSSSInputs(PackSegInputs):
             arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
             packed['data_samples'].set_data(
                 {key: PixelData(data=torch.from_numpy(arr.copy()))})
+        for key in self.label_map_keys:
+            if results.get(key) is None:
+                continue
+            ids = np.asarray(results[key])
+            if ids.ndim != 2:
+                raise ValueError(f'PackWSSSInputs: label map {key} must be '
+                                 f'H×W, got {ids.shape}')
+            packed['data_samples'].set_data({
+                key: PixelData(data=torch.from_numpy(
+                    ids[None].astype(np.int64)))
+            })
         for key in self.array_keys:
             if results.get(key) is not None:
                 packed['data_samples'].set_data(

@@ -9,7 +9,7 @@ such as the CAM hints of :class:`~mmwsss.datasets.transforms.LoadCAMs`) are
 resized bilinearly and padded with 0 instead.
 """
 import random
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import mmcv
 import numpy as np
@@ -114,29 +114,47 @@ class FixedResize(BaseTransform):
 
 @TRANSFORMS.register_module()
 class RandomRescale(BaseTransform):
-    """Rescale by a factor drawn uniformly from ``ratio_range``.
+    """Rescale by a factor drawn uniformly from ``ratio_range``, or chosen
+    from ``ratios``.
 
-    The paper's wording of the resize (factor 0.5–2.0); the reference code
-    uses :class:`RandomResizeLongSide` instead.
+    The P-NOC paper's wording of the resize (factor 0.5–2.0; its code uses
+    :class:`RandomResizeLongSide` instead); ICD picks one of 0.5, 0.75, 1,
+    1.25, 1.5 (``ratios``).
+
+    Args:
+        ratio_range: (low, high) of a uniform factor.
+        interpolation: image interpolation (mmcv name).
+        ratios: factors to choose from (uniformly); replaces
+            ``ratio_range`` when given.
     """
 
     def __init__(self,
                  ratio_range: Sequence[float] = (0.5, 2.0),
-                 interpolation: str = 'bicubic') -> None:
+                 interpolation: str = 'bicubic',
+                 ratios: Optional[Sequence[float]] = None) -> None:
         lo, hi = ratio_range
         if not 0 < lo <= hi:
             raise ValueError(f'RandomRescale: bad ratio_range {ratio_range}')
+        if ratios is not None and (not len(ratios)
+                                   or min(float(r) for r in ratios) <= 0):
+            raise ValueError(f'RandomRescale: bad ratios {ratios}')
         self.ratio_range = (float(lo), float(hi))
+        self.ratios = None if ratios is None else tuple(
+            float(r) for r in ratios)
         self.interpolation = interpolation
 
     def transform(self, results: dict) -> dict:
         h, w = results['img'].shape[:2]
-        ratio = random.uniform(*self.ratio_range)
+        if self.ratios is None:
+            ratio = random.uniform(*self.ratio_range)
+        else:
+            ratio = random.choice(self.ratios)
         new_hw = (max(1, round(h * ratio)), max(1, round(w * ratio)))
         return _resize_results(results, new_hw, self.interpolation)
 
     def __repr__(self) -> str:
-        return format_repr(self, 'ratio_range', 'interpolation')
+        chosen = 'ratio_range' if self.ratios is None else 'ratios'
+        return format_repr(self, chosen, 'interpolation')
 
 
 @TRANSFORMS.register_module()

@@ -53,6 +53,7 @@ DEFAULT_TEST_CFG = dict(
     method='sparse',  # or 'dense', the reference's N×N squaring
     normalize='global',  # 'global': one max over all classes; 'class'
     damp_edges=True,  # start from CAMs·(1 − edge), or the CAMs (False)
+    cam_power=1.0,  # walk CAMs**cam_power (IRN/W-OoD: 1.5, sharpens peaks)
 )
 #: Walked maps are saved as CAM files, which hold values in [0, 1].
 SAVED_NORMALIZE = ('global', 'class')
@@ -90,6 +91,9 @@ def check_walk_cfg(cfg: dict) -> None:
         raise ConfigError(
             f'model.test_cfg.normalize must be one of {SAVED_NORMALIZE} '
             f'(saved maps must lie in [0, 1]), got {cfg["normalize"]!r}')
+    if not cfg['cam_power'] > 0:
+        raise ConfigError('model.test_cfg.cam_power must be > 0, got '
+                          f'{cfg["cam_power"]!r}')
     if not cfg['beta'] > 0 or int(cfg['exp_times']) < 0 \
             or int(cfg['radius']) < 2:
         raise ConfigError(
@@ -343,7 +347,9 @@ class AffinityNet(PretrainedBackboneMixin, ModeDispatchMixin,
         """Walk the stride-4 CAMs of ``data_sample`` over ``edge``
         (``(⌈H/4⌉, ⌈W/4⌉)``) with the settings of ``test_cfg``; return the
         ``(K, H, W)`` maps upsampled ×4, cropped to ``size`` and
-        max-normalised (:func:`rw_to_full_resolution`)."""
+        max-normalised (:func:`rw_to_full_resolution`). The walk starts
+        from ``CAMs ** test_cfg.cam_power`` (1: P-NOC; IRN and W-OoD use
+        1.5, which lowers weak activation relative to the peaks)."""
         cams = self._cam_field(data_sample, CAM_FIELD)
         coarse = self._cam_field(data_sample, CAM_COARSE_FIELD)
         name = data_sample.metainfo.get('img_path', '?')
@@ -358,6 +364,8 @@ class AffinityNet(PretrainedBackboneMixin, ModeDispatchMixin,
                 f'expected {stride4_size(size)}; load them with '
                 'LoadCAMs(coarse_stride=4)')
         cfg = self.test_cfg
+        if cfg['cam_power'] != 1:
+            coarse = coarse.float().pow(cfg['cam_power'])
         walked = random_walk(coarse, edge.float(), beta=cfg['beta'],
                              exp_times=cfg['exp_times'], radius=cfg['radius'],
                              method=cfg['method'],
