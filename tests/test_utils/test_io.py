@@ -67,3 +67,24 @@ def test_palette_over_replaces_the_first_entries():
     voc = palette_over_voc(np.full((300, 3), 7))
     assert voc[254].tolist() == [7, 7, 7]
     assert voc[255].tolist() == [224, 224, 192]
+
+
+def test_read_image_names_the_file_and_how_to_make_it(tmp_path):
+    from mmwsss.utils.io import read_image, save_grey_png
+    path = str(tmp_path / 'g.png')
+    save_grey_png(path, np.array([[0, 7], [255, 1]], np.uint8))
+    mode, pixels = read_image(path)
+    assert mode == 'L' and pixels.tolist() == [[0, 7], [255, 1]]
+    mode, rgb = read_image(path, mode='RGB')
+    assert mode == 'RGB' and rgb.shape == (2, 2, 3)
+    missing = str(tmp_path / 'none.png')
+    with pytest.raises(FileNotFoundError,
+                       match=r'^map not found: .*none.png \(run make\)$'):
+        read_image(missing, 'map', hint='run make')
+    with pytest.raises(OSError, match='^cannot read mask .*none.png'):
+        read_image(missing, 'mask')  # without a hint: unreadable
+    bad = tmp_path / 'bad.png'
+    bad.write_bytes(b'not a png')
+    with pytest.raises(ValueError, match=r'cannot read map .*bad.png: .* '
+                       r'\(run make\)$'):
+        read_image(str(bad), 'map', hint='run make', error=ValueError)

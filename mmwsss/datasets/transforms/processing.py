@@ -29,6 +29,18 @@ def is_score_map(array: np.ndarray) -> bool:
     return np.issubdtype(array.dtype, np.floating)
 
 
+def add_seg_field(results: dict, key: str, value: np.ndarray) -> dict:
+    """Put a map loaded for the image under ``key`` and list it in
+    ``seg_fields`` (once), so the geometric transforms move it with the
+    image."""
+    results[key] = value
+    fields = list(results.get('seg_fields', []))
+    if key not in fields:
+        fields.append(key)
+    results['seg_fields'] = fields
+    return results
+
+
 def _resize_results(results: dict, new_hw: Tuple[int, int],
                     interpolation: str) -> dict:
     """Resize ``img`` (``interpolation``) and every seg field (nearest for
