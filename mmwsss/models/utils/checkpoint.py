@@ -5,13 +5,14 @@ backbone (``model.pretrained``, ``model.generator.pretrained``, with
 ``model.pretrained_prefix`` for AffinityNet), a trained classifier to start
 from (``model.noc_checkpoint`` / ``model.oc_checkpoint``,
 ``model.init_checkpoint``) — and the tools and :func:`mmwsss.apis.init_model`
-take a CHECKPOINT argument. All of them load through :func:`load_weights`,
-which
+take a CHECKPOINT argument (``tools/sam_refine.py`` a SAM checkpoint). All
+of them load through :func:`load_weights`, which
 
 1. refuses a missing file naming the config key (and, for the ImageNet files
    the configs name, where the file comes from: :data:`KNOWN_WEIGHTS`);
-2. reads it (through mmengine's ``CheckpointLoader``) and unwraps the usual
-   containers (``state_dict``, ``model``, ``module``);
+2. reads it (through mmengine's ``CheckpointLoader``, or, for third-party
+   files of plain tensors, ``torch.load(weights_only=True)``) and unwraps
+   the usual containers (``state_dict``, ``model``, ``module``);
 3. keeps the tensors under ``prefix`` with the prefix stripped, as mmengine's
    ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix=...)`` does;
 4. maps key names with a ``key_map``: :func:`imagenet_keys` (classification
@@ -80,8 +81,15 @@ def weight_target(backbone: nn.Module) -> nn.Module:
 
 def read_checkpoint(path: str,
                     config_key: str,
-                    hint: str = STAGE_HINT) -> StateDict:
+                    hint: str = STAGE_HINT,
+                    weights_only: bool = False) -> StateDict:
     """The tensors of the checkpoint file ``path``, out of their container.
+
+    Args:
+        weights_only: read with ``torch.load(weights_only=True)``, which
+            refuses pickled objects: for third-party files of plain tensors
+            (SAM). Otherwise mmengine's ``CheckpointLoader`` reads it (mmwsss
+            and mmengine checkpoints pickle more, see :mod:`mmwsss.compat`).
 
     Raises:
         FileNotFoundError: no such file; names ``config_key``, the file's
@@ -93,7 +101,10 @@ def read_checkpoint(path: str,
         raise FileNotFoundError(
             f'checkpoint "{path}" (`{config_key}`{origin}) does not exist: '
             f'{hint.format(key=config_key)}')
-    state = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    if weights_only:
+        state = torch.load(path, map_location='cpu', weights_only=True)
+    else:
+        state = CheckpointLoader.load_checkpoint(path, map_location='cpu')
     for key in _WRAPPER_KEYS:
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
@@ -208,7 +219,8 @@ def load_weights(module: nn.Module,
                  required: Tuple[str, ...] = ('', ),
                  strict: bool = False,
                  hint: str = STAGE_HINT,
-                 prefix_key: Optional[str] = None) -> LoadedKeys:
+                 prefix_key: Optional[str] = None,
+                 weights_only: bool = False) -> LoadedKeys:
     """Load the checkpoint file ``path`` into ``module`` (the steps are in
     the module docstring).
 
@@ -229,6 +241,7 @@ def load_weights(module: nn.Module,
         hint: what to do about a missing file (``{key}`` is
             ``config_key``).
         prefix_key: the config key that gave ``prefix``, named in errors.
+        weights_only: see :func:`read_checkpoint`.
 
     Returns:
         The loaded, missing and left-over keys.
@@ -238,7 +251,7 @@ def load_weights(module: nn.Module,
         CheckpointError: nothing matches, required tensors are missing,
             shapes differ, or (``strict``) tensors are left over.
     """
-    state = read_checkpoint(path, config_key, hint)
+    state = read_checkpoint(path, config_key, hint, weights_only)
     if is_model_wrapper(module):
         module = module.module
     names = _plain_keys(module)
