@@ -4,7 +4,7 @@ import json
 import logging
 import os.path as osp
 import re
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Set, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
