@@ -69,8 +69,9 @@ def init_model(config: Union[str, Path, Config],
 
     Raises:
         FileNotFoundError: the config or the checkpoint does not exist.
-        KeyError: the checkpoint does not fit the model (names examples).
-        ValueError: tensor shapes differ.
+        CheckpointError: the checkpoint does not fit the model, or tensor
+            shapes differ (names examples; a ``KeyError`` and a
+            ``ValueError``).
     """
     cfg = load_model_config(config, cfg_options)
     with DefaultScope.overwrite_default_scope(

@@ -449,12 +449,14 @@ def load_inference_weights(model, checkpoint: str,
     argument in the errors.
 
     Raises:
-        KeyError: the checkpoint does not fit (names it and example keys).
-        ValueError: shapes differ.
+        FileNotFoundError: no such file (names ``config_key``).
+        CheckpointError: the checkpoint does not fit, or shapes differ
+            (names it and example keys; a ``KeyError`` and a
+            ``ValueError``).
     """
     from mmengine.model import BaseTTAModel, is_model_wrapper
 
-    from mmwsss.models.utils.weights import load_model_checkpoint
+    from mmwsss.models.utils.checkpoint import load_weights, mmwsss_keys
     if is_model_wrapper(model):
         model = model.module
     if isinstance(model, BaseTTAModel):
@@ -462,7 +464,8 @@ def load_inference_weights(model, checkpoint: str,
     # a P-NOC model needs its generator (or EMA) only
     prefixes = model.inference_prefixes() if hasattr(
         model, 'inference_prefixes') else ('', )
-    load_model_checkpoint(model, checkpoint, config_key, prefixes, strict)
+    load_weights(model, checkpoint, config_key, key_map=mmwsss_keys,
+                 required=prefixes, strict=strict)
 
 
 def enable_amp(cfg: Config) -> None:

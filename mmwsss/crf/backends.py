@@ -4,8 +4,9 @@ A backend receives a validated uint8 RGB image, a ``C×(H·W)`` float32 unary
 energy and the pairwise-kernel parameters, and returns the marginals ``Q``
 (``C×H×W``). Everything else (unaries, presets, validation) lives in
 :mod:`mmwsss.crf.dense_crf`, so a new backend only has to implement
-:meth:`CRFBackend.infer`; :meth:`CRFBackend.infer_batch` (torch tensors) loops
-over it unless a backend overrides it with a batched implementation (the
+:meth:`CRFBackend.infer`; :meth:`CRFBackend.infer_batch` (torch tensors)
+checks the batch and loops over it, unless a backend overrides
+:meth:`CRFBackend._infer_batch` with a batched implementation (the
 torch-native 'torch' backend, :mod:`mmwsss.crf.torch_backend`).
 """
 from abc import ABCMeta, abstractmethod
@@ -53,11 +54,19 @@ class CRFBackend(metaclass=ABCMeta):
             iterations, gaussian, bilateral: as in :meth:`infer`.
 
         Returns:
-            Q: B×C×H×W float32 marginals on ``unary``'s device. This default
-            runs :meth:`infer` image by image on the CPU.
+            Q: B×C×H×W float32 marginals on ``unary``'s device.
         """
+        check_batch(images, unary, iterations, gaussian, bilateral)
         if unary.shape[0] == 0:
             return unary.new_empty(unary.shape, dtype=torch.float32)
+        return self._infer_batch(images, unary, iterations, gaussian,
+                                 bilateral)
+
+    def _infer_batch(self, images: torch.Tensor, unary: torch.Tensor,
+                     iterations: int, gaussian: Optional[dict],
+                     bilateral: Optional[dict]) -> torch.Tensor:
+        """:meth:`infer_batch` on a checked, non-empty batch: by default
+        :meth:`infer` image by image on the CPU."""
         outputs = []
         for image, energy in zip(images, unary):
             image_np = np.array(image.cpu().numpy(), order='C', copy=True)
@@ -108,6 +117,49 @@ class PyDenseCRFBackend(CRFBackend):
         q = crf.inference(iterations)
         return np.asarray(q, dtype=np.float32).reshape(
             num_labels, height, width)
+
+
+def check_tensor(name: str, value: object) -> None:
+    """Refuse a ``value`` that is not a torch tensor, naming it."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f'{name} must be a torch tensor, got '
+                        f'{type(value).__name__}')
+
+
+def check_images(images: torch.Tensor) -> None:
+    """Refuse anything but a non-empty B×H×W×3 uint8 RGB tensor."""
+    check_tensor('images', images)
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f'images must be B×H×W×3 RGB, got '
+                         f'{tuple(images.shape)}')
+    if images.dtype != torch.uint8:
+        raise TypeError(f'images must be uint8, got {images.dtype}')
+    if images.shape[1] == 0 or images.shape[2] == 0:
+        raise ValueError(f'images must not be empty, got '
+                         f'{tuple(images.shape)}')
+
+
+def check_batch(images: torch.Tensor, unary: torch.Tensor, iterations: int,
+                gaussian: Optional[dict], bilateral: Optional[dict]) -> None:
+    """Refuse a malformed :meth:`CRFBackend.infer_batch` call (backends can
+    be called without the :class:`~mmwsss.crf.DenseCRF` front end)."""
+    check_images(images)
+    check_tensor('unary', unary)
+    if (unary.ndim != 4 or unary.shape[0] != images.shape[0]
+            or unary.shape[2:] != images.shape[1:3]):
+        raise ValueError(f'unary must be B×C×H×W matching images '
+                         f'{tuple(images.shape[:3])}, got '
+                         f'{tuple(unary.shape)}')
+    if unary.shape[1] < 1:
+        raise ValueError('unary needs at least one label')
+    if not unary.is_floating_point():
+        raise TypeError(f'unary must be floating point, got {unary.dtype}')
+    if isinstance(iterations, bool) or not isinstance(
+            iterations, (int, np.integer)) or iterations < 0:
+        raise ValueError(f'iterations must be an int >= 0, got '
+                         f'{iterations!r}')
+    check_kernel('gaussian', gaussian, ('sxy', 'compat'))
+    check_kernel('bilateral', bilateral, ('sxy', 'srgb', 'compat'))
 
 
 def check_kernel(name: str, params: Optional[dict],

@@ -28,15 +28,19 @@ preset            pairwise terms              typical call
 ================  ==========================  ==============================
 """
 import copy
+import math
 from types import MappingProxyType
-from typing import Mapping, Optional, Tuple, Union
+from typing import Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 
-from .backends import CRF_BACKENDS, CRFBackend, check_kernel
+from .backends import (CRF_BACKENDS, CRFBackend, check_images, check_kernel,
+                       check_tensor)
 from .unary import (unary_from_labels, unary_from_labels_tensor,
                     unary_from_probs, unary_from_probs_tensor)
+
+Array = Union[np.ndarray, torch.Tensor]
 
 # Read-only: callers get deep copies from crf_preset().
 _PRESETS: Mapping[str, dict] = MappingProxyType({
@@ -144,19 +148,8 @@ class DenseCRF:
             Q: C×H×W float32 marginals, summing to 1 over C.
         """
         image = self._check_image(image)
-        probs = np.asarray(probs)
-        if probs.ndim != 3 or probs.shape[1:] != image.shape[:2]:
-            raise ValueError(f'probs must be C×H×W with H×W = '
-                             f'{image.shape[:2]}, got {probs.shape}')
-        if probs.shape[0] < 2:
-            raise ValueError(f'probs needs at least 2 classes, got '
-                             f'{probs.shape[0]}')
-        if not np.issubdtype(probs.dtype, np.floating):
-            raise TypeError(f'probs must be floating point, got {probs.dtype}')
-        if not np.isfinite(probs).all() or (probs < 0).any():
-            raise ValueError('probs must be finite and non-negative')
-        unary = np.ascontiguousarray(unary_from_probs(probs, scale=gt_prob))
-        return self._infer(image, unary)
+        return self._infer(
+            image, _probs_unary(np.asarray(probs), image.shape[:2], gt_prob))
 
     def infer_labels(self,
                      image: np.ndarray,
@@ -182,27 +175,9 @@ class DenseCRF:
             H×W int64 label map (argmax of the marginals).
         """
         image = self._check_image(image)
-        labels = np.asarray(labels)
-        if labels.shape != image.shape[:2]:
-            raise ValueError(f'labels must be H×W = {image.shape[:2]}, got '
-                             f'{labels.shape}')
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise TypeError(f'labels must be integers, got {labels.dtype}')
-        n_labels = int(n_labels)
-        if n_labels < 2:
-            raise ValueError(f'n_labels must be >= 2, got {n_labels}')
-        unsure = None
-        if unsure_label is not None:
-            unsure = labels == unsure_label
-            labels = np.where(unsure, 0, labels)
-        if labels.size and (labels.min() < 0 or labels.max() >= n_labels):
-            raise ValueError(
-                f'labels must lie in [0, {n_labels}), got {labels.min()}..'
-                f'{labels.max()}; map ignore pixels (e.g. 255) with '
-                f'unsure_label=255 or to a valid label first')
-        unary = unary_from_labels(labels, n_labels, gt_prob, unsure)
-        q = self._infer(image, np.ascontiguousarray(unary))
-        return q.argmax(axis=0)
+        unary = _labels_unary(np.asarray(labels), image.shape[:2], n_labels,
+                              gt_prob, unsure_label)
+        return self._infer(image, unary).argmax(axis=0)
 
     def infer_probs_batch(self,
                           images: torch.Tensor,
@@ -218,24 +193,10 @@ class DenseCRF:
         Returns:
             Q: B×C×H×W float32 marginals on ``probs``' device.
         """
-        self._check_images(images)
-        if not isinstance(probs, torch.Tensor):
-            raise TypeError(f'probs must be a torch tensor, got '
-                            f'{type(probs).__name__}')
-        if probs.ndim != 4 or probs.shape[0] != images.shape[0] or \
-                probs.shape[2:] != images.shape[1:3]:
-            raise ValueError(f'probs must be B×C×H×W with B×H×W = '
-                             f'{tuple(images.shape[:3])}, got '
-                             f'{tuple(probs.shape)}')
-        if probs.shape[1] < 2:
-            raise ValueError(f'probs needs at least 2 classes, got '
-                             f'{probs.shape[1]}')
-        if not probs.is_floating_point():
-            raise TypeError(f'probs must be floating point, got {probs.dtype}')
-        if not bool(torch.isfinite(probs).all()) or bool((probs < 0).any()):
-            raise ValueError('probs must be finite and non-negative')
-        unary = unary_from_probs_tensor(probs.detach(), scale=gt_prob)
-        return self._infer_batch(images, unary)
+        check_images(images)
+        check_tensor('probs', probs)
+        return self._infer_batch(
+            images, _probs_unary(probs, images.shape[:3], gt_prob))
 
     def infer_labels_batch(self,
                            images: torch.Tensor,
@@ -255,48 +216,14 @@ class DenseCRF:
         Returns:
             B×H×W int64 label maps on ``labels``' device.
         """
-        self._check_images(images)
-        if not isinstance(labels, torch.Tensor):
-            raise TypeError(f'labels must be a torch tensor, got '
-                            f'{type(labels).__name__}')
-        if labels.shape != images.shape[:3]:
-            raise ValueError(f'labels must be B×H×W = '
-                             f'{tuple(images.shape[:3])}, got '
-                             f'{tuple(labels.shape)}')
-        if labels.is_floating_point() or labels.is_complex() or \
-                labels.dtype == torch.bool:
-            raise TypeError(f'labels must be integers, got {labels.dtype}')
-        n_labels = int(n_labels)
-        if n_labels < 2:
-            raise ValueError(f'n_labels must be >= 2, got {n_labels}')
-        labels = labels.to(torch.int64)
-        unsure = None
-        if unsure_label is not None:
-            unsure = labels == unsure_label
-            labels = labels.masked_fill(unsure, 0)
-        if labels.numel() and (int(labels.min()) < 0
-                               or int(labels.max()) >= n_labels):
-            raise ValueError(
-                f'labels must lie in [0, {n_labels}), got '
-                f'{int(labels.min())}..{int(labels.max())}; map ignore '
-                f'pixels (e.g. 255) with unsure_label=255 or to a valid '
-                f'label first')
-        unary = unary_from_labels_tensor(labels, n_labels, gt_prob, unsure)
+        check_images(images)
+        check_tensor('labels', labels)
+        unary = _labels_unary(labels, images.shape[:3], n_labels, gt_prob,
+                              unsure_label)
         return self._infer_batch(images, unary).argmax(dim=1).to(
             labels.device)
 
     # -------------------------------------------------------------- helpers
-    @staticmethod
-    def _check_images(images: torch.Tensor) -> None:
-        if not isinstance(images, torch.Tensor):
-            raise TypeError(f'images must be a torch tensor, got '
-                            f'{type(images).__name__}')
-        if images.ndim != 4 or images.shape[-1] != 3:
-            raise ValueError(f'images must be B×H×W×3 RGB, got '
-                             f'{tuple(images.shape)}')
-        if images.dtype != torch.uint8:
-            raise TypeError(f'images must be uint8, got {images.dtype}')
-
     @staticmethod
     def _check_image(image: np.ndarray) -> np.ndarray:
         image = np.asarray(image)
@@ -328,6 +255,79 @@ class DenseCRF:
                      unary: torch.Tensor) -> torch.Tensor:
         return self.backend.infer_batch(images, unary, self.iterations,
                                         *self._kernels())
+
+
+def _batch_dim(size: Sequence[int]) -> str:
+    """``'B×'`` for a batch's ``size`` (B, H, W), ``''`` for an image's."""
+    return 'B×' if len(size) == 3 else ''
+
+
+def _probs_unary(probs: Array, size: Sequence[int],
+                 gt_prob: float) -> Array:
+    """The checked unary of :meth:`DenseCRF.infer_probs` (a C×H×W array for
+    an image of ``size`` (H, W): a contiguous C×(H·W) array) and
+    :meth:`DenseCRF.infer_probs_batch` (a B×C×H×W tensor, ``size`` (B, H, W):
+    a B×C×H×W tensor)."""
+    size, shape = tuple(size), tuple(probs.shape)
+    if len(shape) != len(size) + 1 or shape[:-3] + shape[-2:] != size:
+        batch = _batch_dim(size)
+        raise ValueError(f'probs must be {batch}C×H×W with {batch}H×W = '
+                         f'{size}, got {shape}')
+    if shape[-3] < 2:
+        raise ValueError(f'probs needs at least 2 classes, got {shape[-3]}')
+    if isinstance(probs, torch.Tensor):
+        floating, finite = probs.is_floating_point(), torch.isfinite(probs)
+    else:
+        floating = np.issubdtype(probs.dtype, np.floating)
+        finite = np.isfinite(probs) if floating else None
+    if not floating:
+        raise TypeError(f'probs must be floating point, got {probs.dtype}')
+    if not bool(finite.all()) or bool((probs < 0).any()):
+        raise ValueError('probs must be finite and non-negative')
+    if isinstance(probs, torch.Tensor):
+        return unary_from_probs_tensor(probs.detach(), scale=gt_prob)
+    return np.ascontiguousarray(unary_from_probs(probs, scale=gt_prob))
+
+
+def _labels_unary(labels: Array, size: Sequence[int], n_labels: int,
+                  gt_prob: float, unsure_label: Optional[int]) -> Array:
+    """The checked unary of :meth:`DenseCRF.infer_labels` (an H×W array:
+    a contiguous n_labels×(H·W) array) and
+    :meth:`DenseCRF.infer_labels_batch` (a B×H×W tensor: a
+    B×n_labels×H×W tensor); ``unsure_label`` pixels get a uniform one."""
+    size = tuple(size)
+    if tuple(labels.shape) != size:
+        raise ValueError(f'labels must be {_batch_dim(size)}H×W = {size}, got '
+                         f'{tuple(labels.shape)}')
+    if isinstance(labels, torch.Tensor):
+        integer = not (labels.is_floating_point() or labels.is_complex()
+                       or labels.dtype == torch.bool)
+    else:
+        integer = np.issubdtype(labels.dtype, np.integer)
+    if not integer:
+        raise TypeError(f'labels must be integers, got {labels.dtype}')
+    n_labels = int(n_labels)
+    if n_labels < 2:
+        raise ValueError(f'n_labels must be >= 2, got {n_labels}')
+    unsure = None
+    if isinstance(labels, torch.Tensor):
+        labels = labels.to(torch.int64)
+        if unsure_label is not None:
+            unsure = labels == unsure_label
+            labels = labels.masked_fill(unsure, 0)
+    elif unsure_label is not None:
+        unsure = labels == unsure_label
+        labels = np.where(unsure, 0, labels)
+    if math.prod(labels.shape) and (int(labels.min()) < 0
+                                    or int(labels.max()) >= n_labels):
+        raise ValueError(
+            f'labels must lie in [0, {n_labels}), got {int(labels.min())}..'
+            f'{int(labels.max())}; map ignore pixels (e.g. 255) with '
+            'unsure_label=255 or to a valid label first')
+    if isinstance(labels, torch.Tensor):
+        return unary_from_labels_tensor(labels, n_labels, gt_prob, unsure)
+    return np.ascontiguousarray(
+        unary_from_labels(labels, n_labels, gt_prob, unsure))
 
 
 def build_dense_crf(cfg: Union[None, dict, DenseCRF]) -> Optional[DenseCRF]:

@@ -51,7 +51,7 @@ from typing import List, Optional
 import numpy as np
 import torch
 
-from .backends import CRF_BACKENDS, CRFBackend, check_kernel
+from .backends import CRF_BACKENDS, CRFBackend
 from .permutohedral import PermutohedralLattice
 
 
@@ -142,22 +142,10 @@ class TorchCRFBackend(CRFBackend):
             bilateral)
         return q[0].cpu().numpy()
 
-    def infer_batch(self, images: torch.Tensor, unary: torch.Tensor,
-                    iterations: int, gaussian: Optional[dict],
-                    bilateral: Optional[dict]) -> torch.Tensor:
-        """Batched mean-field on tensors.
-
-        Args:
-            images: B×H×W×3 uint8 RGB.
-            unary: B×C×H×W float negative log-probabilities.
-            iterations, gaussian, bilateral: as in :meth:`infer`.
-
-        Returns:
-            Q: B×C×H×W float32 marginals on ``unary``'s device.
-        """
-        self._check(images, unary, iterations, gaussian, bilateral)
-        if unary.shape[0] == 0:
-            return unary.new_empty(unary.shape, dtype=torch.float32)
+    def _infer_batch(self, images: torch.Tensor, unary: torch.Tensor,
+                     iterations: int, gaussian: Optional[dict],
+                     bilateral: Optional[dict]) -> torch.Tensor:
+        """Mean-field on groups of at most ``max_pixels`` pixels."""
         device = unary.device if self.device is None else self.device
         max_pixels = self.max_pixels
         if max_pixels is None:
@@ -174,34 +162,6 @@ class TorchCRFBackend(CRFBackend):
         return torch.cat(outputs)
 
     # -------------------------------------------------------------- helpers
-    @staticmethod
-    def _check(images: torch.Tensor, unary: torch.Tensor, iterations: int,
-               gaussian: Optional[dict], bilateral: Optional[dict]) -> None:
-        if images.ndim != 4 or images.shape[-1] != 3:
-            raise ValueError(f'images must be B×H×W×3 RGB, got '
-                             f'{tuple(images.shape)}')
-        if images.dtype != torch.uint8:
-            raise TypeError(f'images must be uint8, got {images.dtype}')
-        if images.shape[1] == 0 or images.shape[2] == 0:
-            raise ValueError(f'images must not be empty, got '
-                             f'{tuple(images.shape)}')
-        if (unary.ndim != 4 or unary.shape[0] != images.shape[0]
-                or unary.shape[2:] != images.shape[1:3]):
-            raise ValueError(f'unary must be B×C×H×W matching images '
-                             f'{tuple(images.shape[:3])}, got '
-                             f'{tuple(unary.shape)}')
-        if unary.shape[1] < 1:
-            raise ValueError('unary needs at least one label')
-        if not unary.is_floating_point():
-            raise TypeError(f'unary must be floating point, got '
-                            f'{unary.dtype}')
-        if isinstance(iterations, bool) or not isinstance(
-                iterations, (int, np.integer)) or iterations < 0:
-            raise ValueError(f'iterations must be an int >= 0, got '
-                             f'{iterations!r}')
-        check_kernel('gaussian', gaussian, ('sxy', 'compat'))
-        check_kernel('bilateral', bilateral, ('sxy', 'srgb', 'compat'))
-
     @staticmethod
     def _kernels(images: torch.Tensor, gaussian: Optional[dict],
                  bilateral: Optional[dict]) -> List[_Kernel]:

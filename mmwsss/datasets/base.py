@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import (Callable, Dict, List, Optional, Sequence, Tuple,
                     TypeVar, Union)
 
+import mmengine
 import numpy as np
 from mmengine.fileio import join_path
 from mmengine.logging import print_log
@@ -50,6 +51,16 @@ def read_mask_values(path: str) -> np.ndarray:
     if arr.dtype == np.uint8:
         return np.flatnonzero(np.bincount(arr.ravel(), minlength=256))
     return np.unique(arr.astype(np.int64))
+
+
+def read_list_file(path: str,
+                   backend_args: Optional[dict] = None
+                   ) -> List[Tuple[int, str]]:
+    """(line number, stripped text) of the non-empty lines of a list file
+    that are not ``#`` comments."""
+    lines = mmengine.list_from_file(path, backend_args=backend_args)
+    return [(lineno, line.strip()) for lineno, line in enumerate(lines, 1)
+            if line.strip() and not line.strip().startswith('#')]
 
 
 def check_unique_ids(ids: Sequence[Tuple[str, int]], ann_file: str) -> None:
@@ -119,17 +130,23 @@ class WSSSDataset(BaseSegDataset):
             label, as a segmentation evaluation set needs.
         load_workers: threads that read masks at load time; None uses
             ``min(8, cpu_count)``.
+        data_prefix: folders of the images (``img_path``) and masks
+            (``seg_map_path``); keys left out take ``DEFAULT_PREFIX``.
         **kwargs: the rest of :class:`mmseg.datasets.BaseSegDataset`'s
-            arguments (``data_root``, ``data_prefix``, ``metainfo``,
-            ``pipeline``, ``ignore_index``, ...).
+            arguments (``data_root``, ``metainfo``, ``pipeline``,
+            ``ignore_index``, ...).
     """
     METAINFO: dict = dict()
     LABEL_SOURCES: Tuple[str, ...] = ('mask', )
     #: What to get and where to put it, added to missing-folder errors.
     LAYOUT_HINT: str = ''
+    #: ``data_prefix`` entries of the layout, for the keys a config leaves
+    #: out; none: mmseg's default (``img_path`` and ``seg_map_path`` '').
+    DEFAULT_PREFIX: Tuple[Tuple[str, str], ...] = ()
 
     def __init__(self,
                  ann_file: str = '',
+                 data_prefix: Optional[dict] = None,
                  img_suffix: str = '.jpg',
                  seg_map_suffix: str = '.png',
                  label_source: str = 'mask',
@@ -149,6 +166,9 @@ class WSSSDataset(BaseSegDataset):
         self.skip_background_only = skip_background_only
         self.load_workers = (min(8, os.cpu_count() or 1)
                              if load_workers is None else load_workers)
+        if data_prefix is not None or self.DEFAULT_PREFIX:
+            kwargs['data_prefix'] = dict(self.DEFAULT_PREFIX,
+                                         **(data_prefix or {}))
         super().__init__(
             ann_file=ann_file,
             img_suffix=img_suffix,
@@ -225,13 +245,7 @@ class WSSSDataset(BaseSegDataset):
             raise FileNotFoundError(
                 f'ann_file not found: {self.ann_file} (check `ann_file` and '
                 f'`data_root`={self.data_root!r}){self._layout_hint()}')
-        lines = []
-        with open(self.ann_file, encoding='utf-8') as f:
-            for lineno, line in enumerate(f, 1):
-                line = line.strip()
-                if line and not line.startswith('#'):
-                    lines.append((lineno, line))
-        return lines
+        return read_list_file(self.ann_file, self.backend_args)
 
     def _read_ann_file(self) -> List[dict]:
         """Partial entries (``img_id`` and private keys used by

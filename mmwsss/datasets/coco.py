@@ -4,14 +4,14 @@ import json
 import logging
 import os.path as osp
 import re
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Set, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
 
 from mmwsss.registry import DATASETS
 from mmwsss.utils.palette import make_palette
-from .base import WSSSDataset, label_from_indices
+from .base import WSSSDataset, check_unique_ids, label_from_indices
 
 COCO14_CLASSES = (
     'background', 'person', 'bicycle', 'car', 'motorcycle', 'airplane',
@@ -65,12 +65,56 @@ def parse_coco_id(token: str, where: str) -> int:
     return int(match.group(1))
 
 
+def parse_coco_ids(lines: List[Tuple[int, str]],
+                   ann_file: str) -> List[Tuple[int, int]]:
+    """(integer image id, line number) of each list line (its first field,
+    see :func:`parse_coco_id`); an id listed twice, in any spelling, is
+    refused."""
+    ids = [(parse_coco_id(line.split()[0], f'{ann_file}:{lineno}'), lineno)
+           for lineno, line in lines]
+    check_unique_ids([(f'{i:012d}', lineno) for i, lineno in ids], ann_file)
+    return ids
+
+
+class COCOFileNames:
+    """Mixin of the COCO data sets (classification and segmentation), before
+    the data set class: images and masks named by templates of the integer
+    image id, each appended ``img_suffix`` / ``seg_map_suffix`` when it has
+    no extension.
+
+    Args:
+        img_name_template: image file name, a format string using ``{id}``
+            (or ``{}``); checked here, naming the argument.
+        seg_name_template: mask file name, likewise.
+        **kwargs: the data set class's arguments.
+    """
+    img_suffix: str
+    seg_map_suffix: str
+
+    def __init__(self,
+                 img_name_template: str = 'COCO_train2014_{id:012d}.jpg',
+                 seg_name_template: str = '{id:012d}.png',
+                 **kwargs) -> None:
+        check_name_templates(
+            img_name_template=img_name_template,
+            seg_name_template=seg_name_template)
+        self.img_name_template = img_name_template
+        self.seg_name_template = seg_name_template
+        super().__init__(**kwargs)
+
+    def _img_file(self, image_id: int) -> str:
+        return _fill(self.img_name_template, image_id, self.img_suffix)
+
+    def _seg_file(self, image_id: int) -> str:
+        return _fill(self.seg_name_template, image_id, self.seg_map_suffix)
+
+
 def _norm(name: str) -> str:
     return re.sub(r'[\s_-]+', '', str(name).lower())
 
 
 @DATASETS.register_module()
-class COCO14ClsDataset(WSSSDataset):
+class COCO14ClsDataset(COCOFileNames, WSSSDataset):
     """MS COCO 2014 for WSSS: 81 segmentation classes (background + the 80
     COCO categories in standard order), 80 image-level classes.
 
@@ -114,45 +158,28 @@ class COCO14ClsDataset(WSSSDataset):
 
     def __init__(self,
                  ann_file: str = '',
-                 data_prefix: Optional[dict] = None,
-                 img_name_template: str = 'COCO_train2014_{id:012d}.jpg',
-                 seg_name_template: str = '{id:012d}.png',
                  label_source: str = 'mask',
                  instances_file: str = 'annotations/instances_train2014.json',
                  cls_labels_file: str = 'cls_labels_coco.npy',
                  include_crowd: bool = True,
                  **kwargs) -> None:
-        check_name_templates(
-            img_name_template=img_name_template,
-            seg_name_template=seg_name_template)
-        prefix = dict(self.DEFAULT_PREFIX)
-        prefix.update(data_prefix or {})
-        self.img_name_template = img_name_template
-        self.seg_name_template = seg_name_template
         self.instances_file = instances_file
         self.cls_labels_file = cls_labels_file
         self.include_crowd = include_crowd
         super().__init__(
-            ann_file=ann_file,
-            data_prefix=prefix,
-            label_source=label_source,
-            **kwargs)
+            ann_file=ann_file, label_source=label_source, **kwargs)
 
     def _read_ann_file(self) -> List[dict]:
-        entries = []
-        for lineno, line in self._read_ann_lines():
-            image_id = parse_coco_id(line.split()[0],
-                                     f'{self.ann_file}:{lineno}')
-            entries.append(dict(img_id=f'{image_id:012d}', _lineno=lineno))
-        return entries
+        return [
+            dict(img_id=f'{image_id:012d}', _lineno=lineno) for image_id,
+            lineno in parse_coco_ids(self._read_ann_lines(), self.ann_file)
+        ]
 
     def _img_name(self, entry: dict) -> str:
-        return _fill(self.img_name_template, int(entry['img_id']),
-                     self.img_suffix)
+        return self._img_file(int(entry['img_id']))
 
     def _seg_name(self, entry: dict) -> str:
-        return _fill(self.seg_name_template, int(entry['img_id']),
-                     self.seg_map_suffix)
+        return self._seg_file(int(entry['img_id']))
 
     def _load_labels(self, data_list: List[dict]) -> List[np.ndarray]:
         if self.label_source == 'json':

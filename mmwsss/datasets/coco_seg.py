@@ -8,17 +8,16 @@ VOC-format masks, so this is the one data set the final stage adds.
 import os.path as osp
 from typing import List
 
-import mmengine
 from mmseg.datasets import BaseSegDataset
 
 from mmwsss.registry import DATASETS
-from .base import check_unique_ids
-from .coco import (COCO14_CLASSES, COCO14_PALETTE, _fill, check_name_templates,
-                   parse_coco_id)
+from .base import read_list_file
+from .coco import (COCO14_CLASSES, COCO14_PALETTE, COCOFileNames,
+                   parse_coco_ids)
 
 
 @DATASETS.register_module()
-class COCO14SegDataset(BaseSegDataset):
+class COCO14SegDataset(COCOFileNames, BaseSegDataset):
     """MS COCO 2014 object segmentation: 81 classes, background at index 0.
 
     The same layout as :class:`COCO14ClsDataset`: images
@@ -43,23 +42,8 @@ class COCO14SegDataset(BaseSegDataset):
     METAINFO = dict(
         classes=COCO14_CLASSES, palette=[list(c) for c in COCO14_PALETTE])
 
-    def __init__(self,
-                 ann_file: str = 'train2014.txt',
-                 img_name_template: str = 'COCO_train2014_{id:012d}.jpg',
-                 seg_name_template: str = '{id:012d}.png',
-                 img_suffix: str = '.jpg',
-                 seg_map_suffix: str = '.png',
-                 **kwargs) -> None:
-        check_name_templates(
-            img_name_template=img_name_template,
-            seg_name_template=seg_name_template)
-        self.img_name_template = img_name_template
-        self.seg_name_template = seg_name_template
-        super().__init__(
-            ann_file=ann_file,
-            img_suffix=img_suffix,
-            seg_map_suffix=seg_map_suffix,
-            **kwargs)
+    def __init__(self, ann_file: str = 'train2014.txt', **kwargs) -> None:
+        super().__init__(ann_file=ann_file, **kwargs)
 
     def _image_ids(self) -> List[int]:
         """Integer image ids listed in ann_file (each once)."""
@@ -67,18 +51,8 @@ class COCO14SegDataset(BaseSegDataset):
             raise FileNotFoundError(
                 f'ann_file not found: {self.ann_file!r} (check `ann_file` '
                 f'and `data_root`={self.data_root!r})')
-        ids = []
-        lines = mmengine.list_from_file(
-            self.ann_file, backend_args=self.backend_args)
-        for lineno, line in enumerate(lines, 1):
-            line = line.strip()
-            if not line or line.startswith('#'):
-                continue
-            ids.append((parse_coco_id(line.split()[0],
-                                      f'{self.ann_file}:{lineno}'), lineno))
-        check_unique_ids([(f'{i:012d}', lineno) for i, lineno in ids],
-                         self.ann_file)
-        return [i for i, _ in ids]
+        lines = read_list_file(self.ann_file, self.backend_args)
+        return [i for i, _ in parse_coco_ids(lines, self.ann_file)]
 
     def load_data_list(self) -> List[dict]:
         """One entry per listed image: ``img_path``, ``seg_map_path``,
@@ -88,19 +62,14 @@ class COCO14SegDataset(BaseSegDataset):
         data_list = []
         for image_id in self._image_ids():
             info = dict(
-                img_path=osp.join(
-                    img_dir,
-                    _fill(self.img_name_template, image_id,
-                          self.img_suffix)),
+                img_path=osp.join(img_dir, self._img_file(image_id)),
                 img_id=f'{image_id:012d}',
                 label_map=self.label_map,
                 reduce_zero_label=self.reduce_zero_label,
                 seg_fields=[])
             if seg_dir is not None:
-                info['seg_map_path'] = osp.join(
-                    seg_dir,
-                    _fill(self.seg_name_template, image_id,
-                          self.seg_map_suffix))
+                info['seg_map_path'] = osp.join(seg_dir,
+                                                self._seg_file(image_id))
             data_list.append(info)
         if not data_list:
             raise ValueError(f'{type(self).__name__}: ann_file '

@@ -38,19 +38,17 @@ class ListClsDataset(WSSSDataset):
         **kwargs: :class:`WSSSDataset` arguments.
     """
     LABEL_SOURCES = ('list', 'mask')
+    DEFAULT_PREFIX = (('img_path', ''), ('seg_map_path', ''))
 
     def __init__(self,
                  ann_file: str = '',
                  data_prefix: Optional[dict] = None,
                  label_source: str = 'list',
                  **kwargs) -> None:
-        prefix = dict(img_path='')
-        prefix.update(data_prefix or {})
-        self.has_masks = bool(prefix.get('seg_map_path'))
-        prefix.setdefault('seg_map_path', '')
+        self.has_masks = bool((data_prefix or {}).get('seg_map_path'))
         super().__init__(
             ann_file=ann_file,
-            data_prefix=prefix,
+            data_prefix=data_prefix,
             label_source=label_source,
             **kwargs)
 

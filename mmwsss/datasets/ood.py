@@ -50,9 +50,10 @@ class OoDDataset(WSSSDataset):
         '(data_prefix.img_path) and list their file names relative to it, '
         'one per line, in ann_file (e.g. `ls OoD_images > ood_list.txt`)')
 
+    DEFAULT_PREFIX = (('img_path', 'JPEGImages'), )
+
     def __init__(self,
                  ann_file: str = 'ood_list.txt',
-                 data_prefix: Optional[dict] = None,
                  num_classes: Optional[int] = None,
                  label_source: str = 'none',
                  skip_background_only: bool = False,
@@ -65,11 +66,8 @@ class OoDDataset(WSSSDataset):
             raise ConfigError(
                 f'OoDDataset: num_classes must be >= 1, got {num_classes}')
         self.num_classes = None if num_classes is None else int(num_classes)
-        prefix = dict(img_path='JPEGImages')
-        prefix.update(data_prefix or {})
         super().__init__(
             ann_file=ann_file,
-            data_prefix=prefix,
             label_source=label_source,
             skip_background_only=False,
             **kwargs)

@@ -109,18 +109,12 @@ class VOCClsDataset(WSSSDataset):
 
     def __init__(self,
                  ann_file: str = 'ImageSets/Segmentation/train_aug.txt',
-                 data_prefix: Optional[dict] = None,
                  label_source: str = 'mask',
                  include_difficult: bool = True,
                  **kwargs) -> None:
-        prefix = dict(self.DEFAULT_PREFIX)
-        prefix.update(data_prefix or {})
         self.include_difficult = include_difficult
         super().__init__(
-            ann_file=ann_file,
-            data_prefix=prefix,
-            label_source=label_source,
-            **kwargs)
+            ann_file=ann_file, label_source=label_source, **kwargs)
 
     def _load_labels(self, data_list: List[dict]) -> List[np.ndarray]:
         if self.label_source == 'xml':

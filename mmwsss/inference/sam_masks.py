@@ -14,6 +14,8 @@ from typing import Any, Mapping, Optional
 
 import numpy as np
 
+from mmwsss.utils.errors import CheckpointError
+
 #: The reference checkpoints of each model type (segment-anything's
 #: release); CSRM uses ViT-H.
 SAM_CHECKPOINTS: Mapping[str, str] = MappingProxyType({
@@ -100,6 +102,8 @@ def build_sam_generator(checkpoint: str,
     """
     import torch
 
+    # here, as torch: the masks' file tools need neither
+    from mmwsss.models.utils.checkpoint import load_weights
     check_sam_checkpoint(checkpoint, model_type)
     sam_pkg = import_segment_anything()
     unknown = sorted(set(settings) - set(SAM_GENERATOR_DEFAULTS))
@@ -107,13 +111,14 @@ def build_sam_generator(checkpoint: str,
         raise ValueError(f'unknown SAM generator setting(s) {unknown}; known: '
                          f'{", ".join(SAM_GENERATOR_DEFAULTS)}')
     model = sam_pkg.sam_model_registry[model_type]()
-    # load here rather than through the registry's checkpoint argument: it
-    # maps the tensors to the CPU first and names the file on a mismatch
+    # load here rather than through the registry's checkpoint argument: the
+    # one loader maps the tensors to the CPU first and names the file on a
+    # mismatch; strict: every tensor of the model and no other
     try:
-        state = torch.load(checkpoint, map_location='cpu', weights_only=True)
-        model.load_state_dict(state)
-    except (RuntimeError, OSError, EOFError, KeyError, TypeError,
-            AttributeError, pickle.UnpicklingError) as err:
+        load_weights(model, checkpoint, '--sam-checkpoint', strict=True,
+                     weights_only=True)
+    except (CheckpointError, RuntimeError, OSError, EOFError, KeyError,
+            TypeError, AttributeError, pickle.UnpicklingError) as err:
         raise ValueError(
             f'SAM checkpoint "{checkpoint}" does not load into a '
             f'{model_type} model ({str(err).splitlines()[0]}); is it the '

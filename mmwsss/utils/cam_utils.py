@@ -1,4 +1,5 @@
-"""Pure helpers turning CAMs into label maps, shared by every method.
+"""Pure helpers on CAMs shared by every method: the max-normalisation, and
+turning CAMs into label maps.
 
 CAM contract: ``cams`` is K×H×W in [0, 1] (one max-normalised map per present
 foreground class) and ``keys`` (length K) holds each map's segmentation class
@@ -7,15 +8,58 @@ evaluation time, so a pixel is background unless some CAM is *strictly*
 greater than ``t`` (ties go to background, as ``argmax`` over
 ``[t, cam_1, ..., cam_K]`` picks the first maximum).
 
-Every function accepts numpy arrays or torch tensors and returns the same
-kind it was given.
+The label-map functions accept numpy arrays or torch tensors and return the
+same kind they were given; :func:`normalize_cam` works on tensors (it runs
+inside the models, with gradients).
 """
 from typing import List, Tuple, Union
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 Array = Union[np.ndarray, torch.Tensor]
+
+
+#: What :func:`normalize_cam` divides by: each H×W map's own maximum
+#: (``'map'``) or one maximum over the whole tensor (``'all'``).
+NORM_SCOPES = ('map', 'all')
+
+
+def normalize_cam(cam: torch.Tensor,
+                  eps: float = 1e-5,
+                  scope: str = 'map',
+                  relu: bool = True) -> torch.Tensor:
+    """Max-normalisation of activation maps (ψ in the papers): ReLU, then
+    divide by the maximum plus ``eps``; the one implementation in mmwsss.
+
+    Args:
+        cam: (..., H, W) maps.
+        eps: added to the maximum so all-zero maps stay zero (1e-5, the
+            reference's CAMs and erasing masks). 0 divides by the maximum
+            itself and leaves a map whose maximum is not positive unchanged
+            (the random walk's maps, AdvCAM's activated regions).
+        scope: ``'map'``: each H×W map by its own maximum (the CAMs);
+            ``'all'``: one maximum over the whole tensor (the random walk's
+            ``normalize='global'``, OC-CSE's batch-wide erasing mask).
+        relu: clamp negatives first. False for maps that are non-negative
+            already (upsampled ReLU'd masks, walked maps, GradCAMs): the
+            values would not change, and the ReLU adds no graph node.
+
+    Returns:
+        Maps of the same shape, in [0, 1) (``eps`` > 0) or [0, 1].
+    """
+    if scope not in NORM_SCOPES:
+        raise ValueError(f'scope must be one of {NORM_SCOPES}, got {scope!r}')
+    if relu:
+        cam = F.relu(cam)
+    if scope == 'all':
+        peak = cam.max()
+    else:
+        peak = cam.flatten(-2).max(dim=-1).values[..., None, None]
+    if eps > 0:
+        return cam / (peak + eps)
+    return cam / torch.where(peak > 0, peak, torch.ones_like(peak))
 
 
 def _check_cams(cams: Array) -> None:

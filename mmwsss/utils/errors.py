@@ -13,5 +13,19 @@ class DataError(ValueError):
     the file."""
 
 
+class CheckpointError(ConfigError, KeyError):
+    """A checkpoint does not fit the model it is loaded into (no tensor
+    matches, required tensors are missing, or shapes differ); the message
+    names the file and the config key or argument that gave it.
+
+    Also a ``KeyError``: the loaders it replaced raised ``KeyError`` for
+    keys that do not fit, and callers catch that.
+    """
+
+    def __str__(self) -> str:
+        # the message as written, not quoted as KeyError quotes its key
+        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
+
+
 #: What the tools report as one line instead of a traceback.
 USER_ERRORS = (FileNotFoundError, ConfigError, DataError)

@@ -7,10 +7,12 @@ import os
 import os.path as osp
 import uuid
 from contextlib import contextmanager
-from typing import Iterator, Union
+from typing import Iterator, Optional, Tuple, Type, Union
 
 import numpy as np
 from PIL import Image
+
+from .palette import palette_over
 
 
 @contextmanager
@@ -44,6 +46,22 @@ def atomic_write_bytes(path: str, data: Union[bytes, bytearray]) -> None:
             f.write(data)
 
 
+def check_label_map(label: np.ndarray,
+                    where: str = '',
+                    what: str = 'label') -> np.ndarray:
+    """``label`` as an array, refused unless it is an H×W map of values in
+    0..255 (what an 8-bit image holds); ``where`` (e.g. the file) starts
+    the message, ``what`` names the map."""
+    label = np.asarray(label)
+    prefix = f'{where}: ' if where else ''
+    if label.ndim != 2:
+        raise ValueError(f'{prefix}{what} map must be 2-D, got {label.shape}')
+    if label.size and (label.min() < 0 or label.max() > 255):
+        raise ValueError(f'{prefix}{what} values must lie in 0..255, got '
+                         f'{label.min()}..{label.max()}')
+    return label
+
+
 def save_indexed_png(path: str, label: np.ndarray, palette: np.ndarray) -> None:
     """Save an H×W label map as a palette ("P" mode) PNG, atomically.
 
@@ -52,20 +70,11 @@ def save_indexed_png(path: str, label: np.ndarray, palette: np.ndarray) -> None:
         label: uint8-compatible H×W array (class indices, 255 = ignore).
         palette: N×3 uint8 colours; padded to 256 entries.
     """
-    label = np.asarray(label)
-    if label.ndim != 2:
-        raise ValueError(f'{path}: label map must be 2-D, got {label.shape}')
-    if label.size and (label.min() < 0 or label.max() > 255):
-        raise ValueError(f'{path}: label values must lie in 0..255, got '
-                         f'{label.min()}..{label.max()}')
+    label = check_label_map(label, path)
     img = Image.fromarray(label.astype(np.uint8), mode='P')
-    pal = np.zeros((256, 3), np.uint8)
-    palette = np.asarray(palette, np.uint8)[:256]
-    pal[:len(palette)] = palette
+    pal = palette_over(palette, np.zeros((256, 3), np.uint8))
     img.putpalette(pal.flatten().tolist())
-    buf = io.BytesIO()
-    img.save(buf, format='PNG')
-    atomic_write_bytes(path, buf.getvalue())
+    _write_png(path, img)
 
 
 def save_rgb_png(path: str, image: np.ndarray) -> None:
@@ -74,8 +83,18 @@ def save_rgb_png(path: str, image: np.ndarray) -> None:
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f'{path}: expected an H×W×3 uint8 RGB image, got '
                          f'{image.dtype} {image.shape}')
+    _write_png(path, Image.fromarray(image))
+
+
+def save_grey_png(path: str, grey: np.ndarray) -> None:
+    """Save an H×W uint8 map as an 8-bit greyscale PNG, atomically."""
+    _write_png(path, Image.fromarray(grey, mode='L'))
+
+
+def _write_png(path: str, img: Image.Image) -> None:
+    """Encode ``img`` as PNG and write it to ``path`` atomically."""
     buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format='PNG')
+    img.save(buf, format='PNG')
     atomic_write_bytes(path, buf.getvalue())
 
 
@@ -89,20 +108,40 @@ def sample_id(info: dict) -> str:
     return str(img_id)
 
 
-def load_rgb(path: str) -> np.ndarray:
-    """H×W×3 uint8 RGB image, with the file named in the error."""
+def read_image(path: str,
+               what: str = 'image',
+               mode: Optional[str] = None,
+               hint: Optional[str] = None,
+               error: Type[Exception] = OSError) -> Tuple[str, np.ndarray]:
+    """(PIL mode, pixels) of an image file, converted to ``mode`` when
+    given; the one place mmwsss opens image files, so every read error
+    names the file (as ``what``).
+
+    Args:
+        hint: how to make the file: a missing file is then a
+            ``FileNotFoundError`` saying so, and the hint ends the message
+            of an unreadable one.
+        error: the exception of an unreadable (or, without ``hint``,
+            missing) file.
+    """
+    fix = f' ({hint})' if hint else ''
+    if hint is not None and not osp.isfile(path):
+        raise FileNotFoundError(f'{what} not found: {path}{fix}')
     try:
         with Image.open(path) as img:
-            return np.array(img.convert('RGB'))
-    except (OSError, ValueError) as err:
-        raise OSError(f'cannot read image {path}: {err}') from err
+            if mode is not None:
+                img = img.convert(mode)
+            return img.mode, np.array(img)
+    except (OSError, ValueError, SyntaxError) as err:
+        raise error(f'cannot read {what} {path}: {err}{fix}') from err
+
+
+def load_rgb(path: str) -> np.ndarray:
+    """H×W×3 uint8 RGB image, with the file named in the error."""
+    return read_image(path, 'image', 'RGB')[1]
 
 
 def load_label(path: str, what: str = 'GT mask') -> np.ndarray:
     """H×W class ids of an index (or grey) PNG; a read error names the file
     (as ``what``)."""
-    try:
-        with Image.open(path) as img:
-            return np.asarray(img)
-    except (OSError, ValueError) as err:
-        raise OSError(f'cannot read {what} {path}: {err}') from err
+    return read_image(path, what)[1]

@@ -30,13 +30,23 @@ def voc_palette(num_entries: int = 256) -> np.ndarray:
     return np.array(make_palette(num_entries), dtype=np.uint8)
 
 
+def palette_over(colours: Optional[Sequence[Sequence[int]]],
+                 base: np.ndarray,
+                 limit: Optional[int] = None) -> np.ndarray:
+    """A uint8 copy of the K×3 ``base`` palette whose first entries are
+    ``colours`` (e.g. a data set's metainfo palette, N×3; None or empty
+    leaves ``base``), at most ``limit`` of them (default K)."""
+    palette = np.array(base, dtype=np.uint8)
+    if colours is not None and len(colours):
+        colours = np.asarray(colours, dtype=np.uint8).reshape(-1, 3)
+        colours = colours[:len(palette) if limit is None else limit]
+        palette[:len(colours)] = colours
+    return palette
+
+
 def palette_over_voc(colours: Optional[Sequence[Sequence[int]]]
                      ) -> np.ndarray:
     """256×3 palette: ``colours`` (a data set's metainfo palette, N×3) over
     the VOC colour map, never past entry 254, so 255 (ignore) keeps its VOC
     colour."""
-    palette = voc_palette()
-    if colours is not None and len(colours):
-        colours = np.asarray(colours, dtype=np.uint8)[:255]
-        palette[:len(colours)] = colours
-    return palette
+    return palette_over(colours, voc_palette(), limit=255)

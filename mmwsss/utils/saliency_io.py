@@ -10,15 +10,13 @@ threshold step; a 500×375 map takes a few kB.
 Pseudo-saliency masks (``tools/make_pseudo_saliency.py``) are grey PNGs
 with 0 (background) and 255 (salient), README: C²AM.
 """
-import io
 import os.path as osp
 from typing import Union
 
 import numpy as np
 import torch
-from PIL import Image
 
-from mmwsss.utils.io import atomic_write_bytes
+from mmwsss.utils.io import read_image, save_grey_png
 
 SALIENCY_SUFFIX = '.png'
 FOREGROUND = 255  # value of salient pixels in pseudo-saliency masks
@@ -31,12 +29,6 @@ class SaliencyFileError(ValueError):
 def saliency_path(out_dir: str, img_id: str) -> str:
     """Path of the saliency map of ``img_id`` in ``out_dir``."""
     return osp.join(out_dir, f'{img_id}{SALIENCY_SUFFIX}')
-
-
-def _save_grey(path: str, grey: np.ndarray) -> None:
-    buf = io.BytesIO()
-    Image.fromarray(grey, mode='L').save(buf, format='PNG')
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def save_saliency(path: str, saliency: Union[np.ndarray, torch.Tensor]
@@ -53,7 +45,7 @@ def save_saliency(path: str, saliency: Union[np.ndarray, torch.Tensor]
                      or sal.max() > 1 + 1e-3):
         raise ValueError(f'{path}: saliency must be finite and in [0, 1], '
                          f'got {np.nanmin(sal)}..{np.nanmax(sal)}')
-    _save_grey(path, np.rint(np.clip(sal, 0.0, 1.0) * 255).astype(np.uint8))
+    save_grey_png(path, np.rint(np.clip(sal, 0.0, 1.0) * 255).astype(np.uint8))
 
 
 def load_saliency(path: str) -> np.ndarray:
@@ -67,17 +59,9 @@ def load_saliency(path: str) -> np.ndarray:
         FileNotFoundError: no such file.
         SaliencyFileError: unreadable, or not a grey map.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'saliency map not found: {path} (run tools/infer_saliency.py '
-            'first; files are {img_id}.png)')
-    try:
-        with Image.open(path) as img:
-            mode = img.mode
-            arr = np.asarray(img)
-    except (OSError, ValueError, SyntaxError) as err:
-        raise SaliencyFileError(f'{path}: unreadable saliency map ({err}); '
-                                'delete it and infer it again') from err
+    mode, arr = read_image(
+        path, 'saliency map', hint='write it with tools/infer_saliency.py; '
+        'files are {img_id}.png', error=SaliencyFileError)
     if mode in ('RGB', 'RGBA'):
         if not ((arr[..., 0] == arr[..., 1]).all()
                 and (arr[..., 1] == arr[..., 2]).all()):
@@ -97,4 +81,4 @@ def save_mask(path: str, mask: np.ndarray) -> None:
     if mask.ndim != 2 or mask.dtype != np.uint8:
         raise ValueError(f'{path}: mask must be H×W uint8, got '
                          f'{mask.dtype} {mask.shape}')
-    _save_grey(path, mask)
+    save_grey_png(path, mask)

@@ -6,13 +6,11 @@ the image's size holding superpixel ids (lossless and small; ICD's ids are
 For the reference's files (24-bit PNGs written by OpenCV, ids in the blue
 channel) a 3-channel PNG is read from its blue channel.
 """
-import io
 import os.path as osp
 
 import numpy as np
-from PIL import Image
 
-from mmwsss.utils.io import atomic_write_bytes
+from mmwsss.utils.io import check_label_map, read_image, save_grey_png
 
 SUPERPIXEL_SUFFIX = '.png'
 #: ICD's cap on the number of superpixels of an image (ids 0..63).
@@ -27,32 +25,18 @@ def superpixel_path(sp_dir: str, img_id: str,
 
 def save_superpixels(path: str, ids: np.ndarray) -> None:
     """Save an H×W map of ids in 0..255 as a greyscale PNG, atomically."""
-    ids = np.asarray(ids)
-    if ids.ndim != 2:
-        raise ValueError(f'{path}: superpixel map must be 2-D, got '
-                         f'{ids.shape}')
-    if ids.size and (ids.min() < 0 or ids.max() > 255):
-        raise ValueError(f'{path}: superpixel ids must lie in 0..255, got '
-                         f'{ids.min()}..{ids.max()}')
-    buf = io.BytesIO()
-    Image.fromarray(ids.astype(np.uint8), mode='L').save(buf, format='PNG')
-    atomic_write_bytes(path, buf.getvalue())
+    ids = check_label_map(ids, path, 'superpixel')
+    save_grey_png(path, ids.astype(np.uint8))
 
 
 def read_superpixels(path: str) -> np.ndarray:
     """H×W uint8 superpixel ids of ``path`` (a greyscale or index PNG, or
     the blue channel of an RGB one); errors name the file."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'superpixel file not found: {path} (make it with '
-            'tools/make_superpixels.py)')
-    try:
-        with Image.open(path) as img:
-            if img.mode in ('RGB', 'RGBA'):
-                return np.array(img)[..., 2]
-            if img.mode not in ('L', 'P'):
-                raise ValueError(f'unsupported PNG mode {img.mode!r} (want '
-                                 '8-bit greyscale)')
-            return np.array(img)
-    except (OSError, ValueError) as err:
-        raise OSError(f'cannot read superpixels {path}: {err}') from err
+    mode, ids = read_image(path, 'superpixel file',
+                           hint='make it with tools/make_superpixels.py')
+    if mode in ('RGB', 'RGBA'):
+        return ids[..., 2]
+    if mode not in ('L', 'P'):
+        raise OSError(f'cannot read superpixel file {path}: unsupported PNG '
+                      f'mode {mode!r} (want 8-bit greyscale)')
+    return ids

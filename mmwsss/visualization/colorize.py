@@ -3,7 +3,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from mmwsss.utils.palette import make_palette
+from mmwsss.utils.io import check_label_map
+from mmwsss.utils.palette import palette_over, voc_palette
 
 #: Label value of unlabelled pixels (VOC borders, pseudo-mask holes).
 IGNORE_INDEX = 255
@@ -18,11 +19,7 @@ def label_palette(colours: Optional[Sequence[Sequence[int]]] = None
     N×3; default none) over the VOC colour map that every data set of the
     project uses (:func:`mmwsss.utils.palette.make_palette`), so a label
     past the data set's classes still gets a colour."""
-    palette = np.array(make_palette(256), dtype=np.uint8)
-    if colours is not None and len(colours):
-        colours = np.asarray(colours, dtype=np.uint8).reshape(-1, 3)[:256]
-        palette[:len(colours)] = colours
-    return palette
+    return palette_over(colours, voc_palette())
 
 
 def colorize_label(label: np.ndarray,
@@ -38,12 +35,7 @@ def colorize_label(label: np.ndarray,
         ignore_index: label shown in ``ignore_colour``.
         ignore_colour: RGB colour of the ignored pixels.
     """
-    label = np.asarray(label)
-    if label.ndim != 2:
-        raise ValueError(f'label map must be 2-D, got {label.shape}')
-    if label.size and (label.min() < 0 or label.max() > 255):
-        raise ValueError(f'label values must lie in 0..255, got '
-                         f'{label.min()}..{label.max()}')
+    label = check_label_map(label)
     full = label_palette(palette)
     rgb = full[label.astype(np.uint8)]
     rgb[label == ignore_index] = np.asarray(ignore_colour, np.uint8)

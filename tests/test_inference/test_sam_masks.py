@@ -112,3 +112,56 @@ def test_real_checkpoint():
     box[20:70, 30:90] = True
     ious = [(m & box).sum() / (m | box).sum() for m in masks]
     assert max(ious) > 0.8
+
+
+@pytest.fixture
+def fake_sam_package(monkeypatch):
+    """A stand-in ``segment_anything`` (a small torch module as vit_b, a
+    generator that keeps its model): the checkpoint path runs without the
+    optional package."""
+    import types
+
+    import torch
+    import torch.nn as nn
+
+    def build():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4))
+
+    package = types.ModuleType('segment_anything')
+    package.sam_model_registry = dict(vit_b=build)
+    package.SamAutomaticMaskGenerator = (
+        lambda model, **options: types.SimpleNamespace(model=model,
+                                                       **options))
+    monkeypatch.setitem(sys.modules, 'segment_anything', package)
+    return build
+
+
+def test_sam_checkpoint_goes_through_the_one_loader(tmp_path,
+                                                    fake_sam_package):
+    """Strict: the model's tensors, all of them and no other; plain tensors
+    only (weights_only); every failure is a ValueError naming the file and
+    the model type."""
+    import torch
+    saved = fake_sam_package()
+    for p in saved.parameters():
+        p.data.uniform_()
+    path = str(tmp_path / 'sam.pth')
+    torch.save(saved.state_dict(), path)
+    generator = build_sam_generator(path, 'vit_b', 'cpu')
+    assert generator.output_mode == 'binary_mask'
+    for name, value in generator.model.state_dict().items():
+        assert torch.equal(value, saved.state_dict()[name]), name
+    extra = dict(saved.state_dict(), **{'2.weight': torch.zeros(1)})
+    torch.save(extra, str(tmp_path / 'extra.pth'))
+    with pytest.raises(ValueError, match=r'extra.pth.*does not load into a '
+                       r"vit_b.*no place in the model, e.g. \['2.weight'\]"):
+        build_sam_generator(str(tmp_path / 'extra.pth'), 'vit_b', 'cpu')
+    partial = {k: v for k, v in saved.state_dict().items() if k != '0.bias'}
+    torch.save(partial, str(tmp_path / 'partial.pth'))
+    with pytest.raises(ValueError, match=r"partial.pth.*\['0.bias'\]"):
+        build_sam_generator(str(tmp_path / 'partial.pth'), 'vit_b', 'cpu')
+    torch.save(dict(saved.state_dict(), note=object()),
+               str(tmp_path / 'pickled.pth'))
+    with pytest.raises(ValueError, match='pickled.pth.*vit_b'):
+        build_sam_generator(str(tmp_path / 'pickled.pth'), 'vit_b', 'cpu')

@@ -15,9 +15,9 @@ from mmseg.structures import SegDataSample
 from mmwsss.utils.cam_io import read_cam
 from mmwsss.models.cam_modes import (CAM_MODES, AdvCAM, PlainCAM,
                                      build_cam_mode, reduced_iterations)
-from mmwsss.models.utils import (multi_scale_flip_forward, normalize_cam,
-                                 normalised_ascent)
+from mmwsss.models.utils import multi_scale_flip_forward, normalised_ascent
 from mmwsss.registry import MODELS
+from mmwsss.utils.cam_utils import normalize_cam
 from mmwsss.utils.errors import ConfigError
 from tests.conftest import REPO, data_opts, load_tool, tiny_cam_model
 

@@ -166,8 +166,8 @@ def test_predict_keeps_the_stride4_cams_of_every_scale():
     """test_cfg.coarse_stride=4: ``cams_coarse`` (K×⌈H/4⌉×⌈W/4⌉) is the sum
     over TTA scales of each scale's maps resampled to the stride-4 grid,
     max-normalised per class; None switches it off."""
-    from mmwsss.models.utils import (multi_scale_flip_forward,
-                                     normalize_cam)
+    from mmwsss.models.utils import multi_scale_flip_forward
+    from mmwsss.utils.cam_utils import normalize_cam
     model = MODELS.build(tiny_cam_model()).eval()
     batch = _batch(b=1, h=42, w=57)
     data = model.data_preprocessor(batch, False)

@@ -2,17 +2,7 @@ import pytest
 import torch
 
 from mmwsss.models.losses import MultiLabelSoftMarginLoss
-from mmwsss.models.utils import (label_smoothing, multi_scale_flip_forward,
-                                 normalize_cam)
-
-
-def test_normalize_cam_relu_and_max():
-    cam = torch.tensor([[[[-1.0, 2.0], [4.0, 0.0]]]])
-    out = normalize_cam(cam)
-    expected = torch.tensor([[[[0.0, 0.5], [1.0, 0.0]]]]) * 4 / (4 + 1e-5)
-    assert torch.allclose(out, expected)
-    assert torch.equal(normalize_cam(torch.zeros(2, 3, 4, 4)),
-                       torch.zeros(2, 3, 4, 4))
+from mmwsss.models.utils import label_smoothing, multi_scale_flip_forward
 
 
 def test_label_smoothing_values():

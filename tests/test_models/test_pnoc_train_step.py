@@ -336,7 +336,7 @@ def test_ema_copies_before_begin_iter():
 
 
 def test_predict_uses_the_ema_generator_and_checkpoints_load_it(tmp_path):
-    from mmwsss.models.utils.weights import load_model_checkpoint
+    from mmwsss.models.utils.checkpoint import load_weights, mmwsss_keys
     torch.manual_seed(0)
     model = MODELS.build(pnoc_cfg(ema=dict(momentum=0.5))).train()
     model.init_weights()
@@ -357,12 +357,13 @@ def test_predict_uses_the_ema_generator_and_checkpoints_load_it(tmp_path):
     torch.save(dict(state_dict=model.state_dict()), path)
     # a plain CAM classifier takes the EMA generator of a P-NOC checkpoint
     plain = MODELS.build(pnoc_cfg()['generator']).eval()
-    load_model_checkpoint(plain, path)
+    load_weights(plain, path, 'checkpoint', key_map=mmwsss_keys)
     torch.testing.assert_close(plain.head.weight,
                                model.generator_ema.module.head.weight)
     # a P-NOC model with EMA keeps the EMA's own `module.` keys
     again = MODELS.build(pnoc_cfg(ema=dict(momentum=0.5)))
-    load_model_checkpoint(again, path, required_prefixes=('generator_ema.',))
+    load_weights(again, path, 'checkpoint', key_map=mmwsss_keys,
+                 required=('generator_ema.', ))
     torch.testing.assert_close(again.generator_ema.module.head.weight,
                                model.generator_ema.module.head.weight)
     torch.testing.assert_close(again.generator.head.weight,

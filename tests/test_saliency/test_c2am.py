@@ -10,8 +10,9 @@ from mmseg.structures import SegDataSample
 
 from mmwsss.models.saliency import (C2AM, Disentangler, border_mean,
                                     is_inverted, orient)
-from mmwsss.models.utils import multi_scale_flip_forward, normalize_cam
+from mmwsss.models.utils import multi_scale_flip_forward
 from mmwsss.registry import MODELS
+from mmwsss.utils.cam_utils import normalize_cam
 
 TINY = dict(
     type='ResNet',

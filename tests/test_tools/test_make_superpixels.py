@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from mmwsss.utils import superpixel_io
+from mmwsss.utils import io as io_utils
 from mmwsss.utils.io import atomic_path
 from mmwsss.utils.superpixel_io import read_superpixels
 from tests.conftest import CAM_CONFIG, load_tool
@@ -92,7 +92,8 @@ def test_interrupted_write_leaves_nothing_and_reruns(tmp_path, monkeypatch):
                 f.write(data[:len(data) // 2])
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(superpixel_io, 'atomic_write_bytes', interrupted)
+    # the PNG writer of save_superpixels (utils.io.save_grey_png)
+    monkeypatch.setattr(io_utils, 'atomic_write_bytes', interrupted)
     with pytest.raises(KeyboardInterrupt):
         tool.main(folder_args(tmp_path / 'img', out))
     assert os.listdir(out) == []  # neither a partial map nor a temp file

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from mmwsss.utils.cam_utils import (cams_to_index, fg_max_and_index,
-                                    index_to_label, sweep_thresholds)
+                                    index_to_label, normalize_cam,
+                                    sweep_thresholds)
 
 
 def cams_to_label(cams, keys, t):
@@ -64,3 +65,38 @@ def test_no_cams_is_all_background(kind):
 def test_shape_errors():
     with pytest.raises(ValueError, match='K×H×W'):
         cams_to_index(np.zeros((4, 4)), 0.5)
+
+
+def test_normalize_cam_relu_and_max():
+    cam = torch.tensor([[[[-1.0, 2.0], [4.0, 0.0]]]])
+    out = normalize_cam(cam)
+    expected = torch.tensor([[[[0.0, 0.5], [1.0, 0.0]]]]) * 4 / (4 + 1e-5)
+    assert torch.allclose(out, expected)
+    assert torch.equal(normalize_cam(torch.zeros(2, 3, 4, 4)),
+                       torch.zeros(2, 3, 4, 4))
+
+
+def test_normalize_cam_scopes_eps_and_relu():
+    """Hand-computed: two 2×2 maps with maxima 4 and 2 (and one negative
+    value), one maximum 4 over both; an all-zero map."""
+    cam = torch.tensor([[[-1.0, 2.0], [4.0, 0.0]],
+                        [[1.0, 2.0], [0.5, 0.0]]])
+    # per map, eps 0: exact divisions by 4 and 2
+    assert torch.equal(normalize_cam(cam, eps=0),
+                       torch.tensor([[[0.0, 0.5], [1.0, 0.0]],
+                                     [[0.5, 1.0], [0.25, 0.0]]]))
+    # one maximum (4) over the whole tensor
+    assert torch.equal(normalize_cam(cam, eps=0, scope='all'),
+                       torch.tensor([[[0.0, 0.5], [1.0, 0.0]],
+                                     [[0.25, 0.5], [0.125, 0.0]]]))
+    # default eps: x / (max + 1e-5)
+    assert torch.equal(normalize_cam(cam, scope='all'),
+                       torch.relu(cam) / (4.0 + 1e-5))
+    # no ReLU: negatives stay (for maps that are non-negative anyway)
+    assert normalize_cam(cam, eps=0, relu=False)[0, 0, 0] == -0.25
+    # eps 0 leaves an all-zero map zero (no 0/0)
+    zero = torch.zeros(1, 2, 2)
+    assert torch.equal(normalize_cam(zero, eps=0), zero)
+    assert torch.equal(normalize_cam(zero, eps=0, scope='all'), zero)
+    with pytest.raises(ValueError, match='scope'):
+        normalize_cam(cam, scope='class')

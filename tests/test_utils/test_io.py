@@ -39,3 +39,52 @@ def test_failed_write_leaves_nothing(tmp_path):
             raise RuntimeError('interrupted')
     assert target.read_bytes() == b'old'
     assert os.listdir(tmp_path) == ['out.bin']
+
+
+def test_check_label_map_names_where():
+    from mmwsss.utils.io import check_label_map
+    label = check_label_map([[0, 255], [3, 4]])
+    assert isinstance(label, np.ndarray) and label.shape == (2, 2)
+    with pytest.raises(ValueError, match=r'^x.png: label map must be 2-D'):
+        check_label_map(np.zeros(3), 'x.png')
+    with pytest.raises(ValueError,
+                       match=r'^label values must lie in 0..255, got -1..2'):
+        check_label_map(np.array([[-1, 2]]))
+
+
+def test_palette_over_replaces_the_first_entries():
+    from mmwsss.utils.palette import palette_over, palette_over_voc
+    base = np.zeros((4, 3), np.uint8)
+    out = palette_over([[1, 2, 3], [4, 5, 6]], base)
+    assert out.tolist() == [[1, 2, 3], [4, 5, 6], [0, 0, 0], [0, 0, 0]]
+    assert base.sum() == 0  # a copy
+    assert palette_over(None, base).tolist() == base.tolist()
+    # at most `limit` (and never more than the base) entries
+    many = np.full((6, 3), 9)
+    assert palette_over(many, base, limit=3)[:, 0].tolist() == [9, 9, 9, 0]
+    assert palette_over(many, base)[:, 0].tolist() == [9, 9, 9, 9]
+    # the ignore entry 255 keeps its VOC colour
+    voc = palette_over_voc(np.full((300, 3), 7))
+    assert voc[254].tolist() == [7, 7, 7]
+    assert voc[255].tolist() == [224, 224, 192]
+
+
+def test_read_image_names_the_file_and_how_to_make_it(tmp_path):
+    from mmwsss.utils.io import read_image, save_grey_png
+    path = str(tmp_path / 'g.png')
+    save_grey_png(path, np.array([[0, 7], [255, 1]], np.uint8))
+    mode, pixels = read_image(path)
+    assert mode == 'L' and pixels.tolist() == [[0, 7], [255, 1]]
+    mode, rgb = read_image(path, mode='RGB')
+    assert mode == 'RGB' and rgb.shape == (2, 2, 3)
+    missing = str(tmp_path / 'none.png')
+    with pytest.raises(FileNotFoundError,
+                       match=r'^map not found: .*none.png \(run make\)$'):
+        read_image(missing, 'map', hint='run make')
+    with pytest.raises(OSError, match='^cannot read mask .*none.png'):
+        read_image(missing, 'mask')  # without a hint: unreadable
+    bad = tmp_path / 'bad.png'
+    bad.write_bytes(b'not a png')
+    with pytest.raises(ValueError, match=r'cannot read map .*bad.png: .* '
+                       r'\(run make\)$'):
+        read_image(str(bad), 'map', hint='run make', error=ValueError)

@@ -27,6 +27,8 @@ from mmengine.logging import print_log
 
 from mmwsss.registry import TRANSFORMS
 from mmwsss.utils.cam_io import CAMData, cam_path, read_cam
+from mmwsss.utils.reprs import format_repr
+from .processing import add_seg_field
 
 REDUCTIONS = (None, 'max', 'keys')
 #: Suffixes of the extra results keys (and data-sample fields).
@@ -154,22 +156,17 @@ class LoadCAMs(BaseTransform):
                 f'{size} of {results.get("img_path")}; infer the CAMs on the '
                 'same, unresized images of this data set '
                 '(tools/infer_cams.py) and load them before any resize')
-        results[self.key] = self._reduced(cams, keys, results, path)
+        add_seg_field(results, self.key,
+                      self._reduced(cams, keys, results, path))
         if self.reduce == 'keys':
             results[self.key + KEYS_SUFFIX] = keys
         if self.coarse_stride is not None:
             results[self.key + COARSE_SUFFIX] = self._reduced(
                 self._coarse(data, size, path), keys, results, path)
-        fields = list(results.get('seg_fields', []))
-        if self.key not in fields:
-            fields.append(self.key)
-        results['seg_fields'] = fields
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(cam_dir={self.cam_dir!r}, '
-                f'reduce={self.reduce!r}, key={self.key!r}, '
-                f'coarse_stride={self.coarse_stride!r})')
+        return format_repr(self, 'cam_dir', 'reduce', 'key', 'coarse_stride')
 
 
 @TRANSFORMS.register_module()

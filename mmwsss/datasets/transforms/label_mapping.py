@@ -12,6 +12,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmwsss.registry import TRANSFORMS
+from mmwsss.utils.reprs import format_repr
 
 
 @TRANSFORMS.register_module()
@@ -55,5 +56,4 @@ class RemapLabels(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(mapping={self.mapping}, '
-                f'binarize={self.binarize}, key={self.key!r})')
+        return format_repr(self, 'mapping', 'binarize', 'key')

@@ -16,6 +16,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmwsss.registry import TRANSFORMS
+from mmwsss.utils.reprs import format_repr
 
 # ImageNet mean in BGR order (LoadImageFromFile gives BGR): padding with it is
 # padding with 0 after the data preprocessor's normalisation, as the reference.
@@ -26,6 +27,18 @@ def is_score_map(array: np.ndarray) -> bool:
     """Float seg fields are score maps (bilinear, pad 0), the others label
     maps (nearest, pad ``seg_pad_val``)."""
     return np.issubdtype(array.dtype, np.floating)
+
+
+def add_seg_field(results: dict, key: str, value: np.ndarray) -> dict:
+    """Put a map loaded for the image under ``key`` and list it in
+    ``seg_fields`` (once), so the geometric transforms move it with the
+    image."""
+    results[key] = value
+    fields = list(results.get('seg_fields', []))
+    if key not in fields:
+        fields.append(key)
+    results['seg_fields'] = fields
+    return results
 
 
 def _resize_results(results: dict, new_hw: Tuple[int, int],
@@ -81,9 +94,7 @@ class RandomResizeLongSide(BaseTransform):
         return _resize_results(results, new_hw, self.interpolation)
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(min_size={self.min_size}, '
-                f'max_size={self.max_size}, '
-                f'interpolation={self.interpolation})')
+        return format_repr(self, 'min_size', 'max_size', 'interpolation')
 
 
 @TRANSFORMS.register_module()
@@ -110,8 +121,7 @@ class FixedResize(BaseTransform):
         return _resize_results(results, self.size, self.interpolation)
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(size={self.size}, '
-                f'interpolation={self.interpolation})')
+        return format_repr(self, 'size', 'interpolation')
 
 
 @TRANSFORMS.register_module()
@@ -155,10 +165,8 @@ class RandomRescale(BaseTransform):
         return _resize_results(results, new_hw, self.interpolation)
 
     def __repr__(self) -> str:
-        chosen = (f'ratio_range={self.ratio_range}' if self.ratios is None
-                  else f'ratios={self.ratios}')
-        return (f'{self.__class__.__name__}({chosen}, '
-                f'interpolation={self.interpolation})')
+        chosen = 'ratio_range' if self.ratios is None else 'ratios'
+        return format_repr(self, chosen, 'interpolation')
 
 
 @TRANSFORMS.register_module()
@@ -228,5 +236,4 @@ class RandomCropPad(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '
-                f'seg_pad_val={self.seg_pad_val})')
+        return format_repr(self, 'crop_size', 'seg_pad_val')

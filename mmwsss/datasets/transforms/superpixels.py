@@ -24,8 +24,10 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmwsss.registry import TRANSFORMS
+from mmwsss.utils.reprs import format_repr
 from mmwsss.utils.superpixel_io import (MAX_REGIONS, SUPERPIXEL_SUFFIX,
                                         read_superpixels, superpixel_path)
+from .processing import add_seg_field
 
 #: Results key (and data-sample field) of the superpixel map.
 SUPERPIXEL_KEY = 'gt_superpixels'
@@ -90,16 +92,10 @@ class LoadSuperpixels(BaseTransform):
                 f'{path}: superpixel id {int(ids.max())} >= max_regions='
                 f'{self.max_regions}; remake the superpixels with '
                 f'--max-regions {self.max_regions} or raise max_regions')
-        results[self.key] = ids
-        fields = list(results.get('seg_fields', []))
-        if self.key not in fields:
-            fields.append(self.key)
-        results['seg_fields'] = fields
-        return results
+        return add_seg_field(results, self.key, ids)
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(sp_dir={self.sp_dir!r}, '
-                f'key={self.key!r}, max_regions={self.max_regions})')
+        return format_repr(self, 'sp_dir', 'key', 'max_regions')
 
 
 @TRANSFORMS.register_module()

@@ -21,19 +21,16 @@ stride is read from the backbone. Path indices are not buffers (the
 reference stores them in the state dict, tied to one input size): they are
 built once per map size with :func:`get_path_index`.
 """
-import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.logging import print_log
 from mmengine.model import BaseModel
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.structures import BaseDataElement, PixelData
 
+from mmwsss.models.utils.checkpoint import PretrainedBackboneMixin
 from mmwsss.models.utils.modes import ModeDispatchMixin
-from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
 from mmwsss.utils.errors import ConfigError, DataError
 from mmwsss.utils.options import merge_options
@@ -115,7 +112,8 @@ def downsample_labels(labels: torch.Tensor,
 
 
 @MODELS.register_module()
-class AffinityNet(ModeDispatchMixin, BaseModel):
+class AffinityNet(PretrainedBackboneMixin, ModeDispatchMixin,
+                  BaseModel):
     """Class-boundary network trained on affinity labels.
 
     Args:
@@ -140,8 +138,8 @@ class AffinityNet(ModeDispatchMixin, BaseModel):
         pretrained_prefix: key prefix of the backbone tensors inside
             ``pretrained`` (``'backbone.'`` for a CAMClassifier checkpoint,
             ``'generator.backbone.'`` for P-NOC); they are stripped and must
-            cover the whole backbone. None: an ImageNet-style file read by
-            :func:`load_backbone_weights`.
+            cover the whole backbone. None: an ImageNet-style file. Both
+            are read by :func:`~mmwsss.models.utils.load_backbone_weights`.
         frozen_backbone: True (the reference): only the edge layers train,
             on generic (ImageNet) features. False trains the backbone with
             the edge layers; for backbones without generic pretraining,
@@ -166,23 +164,24 @@ class AffinityNet(ModeDispatchMixin, BaseModel):
                  data_preprocessor: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if num_classes < 1:
             raise ValueError(f'num_classes must be >= 1, got {num_classes}')
         if radius < 2:
             raise ValueError(f'radius must be >= 2, got {radius}')
-        self.test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
-                                      'AffinityNet test_cfg')
-        check_walk_cfg(self.test_cfg)
+        test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
+                                 'AffinityNet test_cfg')
+        check_walk_cfg(test_cfg)
+        super().__init__(
+            backbone=backbone,
+            pretrained=pretrained,
+            pretrained_prefix=pretrained_prefix,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self.test_cfg = test_cfg
         self.num_classes = num_classes
         self.radius = int(radius)
         self.ignore_index = ignore_index
-        self.pretrained = pretrained
-        self.pretrained_prefix = pretrained_prefix
-
         self.frozen_backbone = bool(frozen_backbone)
-        self.backbone = MODELS.build(backbone)
         if self.frozen_backbone:
             self.backbone.requires_grad_(False)
             self.backbone.eval()
@@ -223,47 +222,6 @@ class AffinityNet(ModeDispatchMixin, BaseModel):
         if self.frozen_backbone:
             self.backbone.eval()
         return self
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        if not self.pretrained:
-            return
-        if self.pretrained_prefix is None:
-            load_backbone_weights(self.backbone, self.pretrained,
-                                  'model.pretrained')
-        else:
-            self._load_prefixed_backbone()
-
-    def _load_prefixed_backbone(self) -> None:
-        """Load ``pretrained_prefix``-ed tensors of a full checkpoint."""
-        path, prefix = self.pretrained, self.pretrained_prefix
-        if not osp.isfile(path):
-            raise FileNotFoundError(
-                f'backbone checkpoint "{path}" (config key `model.pretrained`)'
-                ' does not exist; train the CAM stage first or fix the path')
-        ckpt = _load_checkpoint(path, map_location='cpu')
-        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) \
-            else ckpt
-        sub = {
-            k[len(prefix):]: v
-            for k, v in state.items() if k.startswith(prefix)
-        }
-        own = self.backbone.state_dict()
-        missing = sorted(set(own) - set(sub))
-        bad = [k for k in own if k in sub and sub[k].shape != own[k].shape]
-        if missing or bad:
-            raise KeyError(
-                f'"{path}" with model.pretrained_prefix={prefix!r} does not '
-                f'fit the backbone: {len(missing)} tensors missing (e.g. '
-                f'{missing[:3]}), {len(bad)} of another shape (e.g. '
-                f'{bad[:3]}); is it a checkpoint of this backbone, and is the '
-                'prefix right?')
-        self.backbone.load_state_dict(
-            {k: v
-             for k, v in sub.items() if k in own}, strict=True)
-        print_log(
-            f'loaded {len(own)} backbone tensors from {path} '
-            f'(prefix {prefix!r})', logger='current')
 
     # --------------------------------------------------------------- forward
     def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:

@@ -16,7 +16,7 @@ from typing import Dict, Tuple
 import torch
 import torch.nn as nn
 
-from mmwsss.models.utils.weights import weight_target
+from mmwsss.models.utils.checkpoint import weight_target
 
 #: Module names whose outputs are the 5 stages, in order.
 STAGE_MODULES = ('maxpool', 'layer1', 'layer2', 'layer3', 'layer4')

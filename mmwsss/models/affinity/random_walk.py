@@ -36,9 +36,13 @@ import torch
 import torch.nn.functional as F
 
 from mmwsss.models.utils.tta import strided_size
+from mmwsss.utils.cam_utils import normalize_cam
 from .path_index import PathIndex, edge_to_affinity, get_path_index
 
-NORMALIZE_MODES = ('global', 'class', 'none')
+#: ``normalize`` of :func:`rw_to_full_resolution` -> ``scope`` of
+#: :func:`~mmwsss.utils.cam_utils.normalize_cam` (``'none'``: no division).
+NORMALIZE_SCOPES = {'global': 'all', 'class': 'map', 'none': None}
+NORMALIZE_MODES = tuple(NORMALIZE_SCOPES)
 RW_METHODS = ('sparse', 'dense')
 #: Multiply-adds per CPU thread in one sparse step (see :func:`spmm_threads`).
 SPMM_GRAIN = 2**21
@@ -338,7 +342,9 @@ def rw_to_full_resolution(rw: torch.Tensor,
             to it.
         normalize: ``'global'`` divides by ONE maximum over all classes (the
             reference); ``'class'`` divides each map by its own maximum;
-            ``'none'`` leaves the values. All-zero maps stay zero.
+            ``'none'`` leaves the values. All-zero maps stay zero
+            (:func:`~mmwsss.utils.cam_utils.normalize_cam` with ``eps=0``;
+            the maps are non-negative, no ReLU).
 
     Returns:
         ``(K, H, W)`` float32 maps.
@@ -355,10 +361,7 @@ def rw_to_full_resolution(rw: torch.Tensor,
     if up.shape[-2:] != (height, width):
         raise ValueError(f'walked map {tuple(rw.shape[-2:])} ×{scale} is '
                          f'smaller than the image {(height, width)}')
-    if normalize == 'global':
-        peak = up.max()
-    elif normalize == 'class':
-        peak = up.flatten(1).max(dim=1).values[:, None, None]
-    else:
+    scope = NORMALIZE_SCOPES[normalize]
+    if scope is None:
         return up
-    return up / torch.where(peak > 0, peak, torch.ones_like(peak))
+    return normalize_cam(up, eps=0, scope=scope, relu=False)

@@ -55,6 +55,7 @@ import torch
 import torch.nn.functional as F
 
 from mmwsss.models.utils import ScaleSum, normalised_ascent, strided_size
+from mmwsss.utils.cam_utils import normalize_cam
 from .base import CAM_MODES, CAMMode, CAMResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -224,6 +225,6 @@ class AdvCAM(CAMMode):
         """``Σ_p |A_t − A_0| · 1[A_t / max A_t > score_th]`` per class (n,),
         the mask a constant: changes inside the regions already activated
         are penalised, so the perturbation spreads the map instead."""
-        peak = regions.detach().flatten(1).max(1).values[:, None, None]
-        mask = (regions.detach() / peak) > self.score_th
+        ratio = normalize_cam(regions.detach(), eps=0, relu=False)
+        mask = ratio > self.score_th
         return ((regions - initial).abs() * mask).flatten(1).sum(1)

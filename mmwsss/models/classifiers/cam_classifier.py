@@ -12,11 +12,11 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmwsss.models.cam_modes import (DEFAULT_CAM_MODE, CAMMode,
                                      CAMResult, build_cam_mode)
-from mmwsss.models.utils import (build_resize, check_align, normalize_cam,
-                                 strided_size)
+from mmwsss.models.utils import build_resize, check_align, strided_size
+from mmwsss.models.utils.checkpoint import PretrainedBackboneMixin
 from mmwsss.models.utils.modes import ModeDispatchMixin
-from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
+from mmwsss.utils.cam_utils import normalize_cam
 from mmwsss.utils.options import merge_options
 
 DEFAULT_TEST_CFG = dict(
@@ -41,7 +41,8 @@ DEFAULT_TEST_CFG = dict(
 
 
 @MODELS.register_module()
-class CAMClassifier(ModeDispatchMixin, BaseModel):
+class CAMClassifier(PretrainedBackboneMixin, ModeDispatchMixin,
+                    BaseModel):
     """Multi-label classifier whose head outputs class activation maps.
 
     ``logits = GAP(conv1x1(features))``; ``conv1x1(features)`` are the raw
@@ -79,19 +80,17 @@ class CAMClassifier(ModeDispatchMixin, BaseModel):
                  frozen_modules: Sequence[str] = (),
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if num_classes < 1:
             raise ValueError(f'num_classes must be >= 1, got {num_classes}')
-        self.backbone = MODELS.build(backbone)
+        super().__init__(
+            backbone=backbone,
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
         self.head = nn.Conv2d(in_channels, num_classes, 1, bias=False)
         nn.init.kaiming_normal_(self.head.weight)
         self.loss_cls = MODELS.build(loss)
         self.num_classes = num_classes
-        self.pretrained = pretrained
-        # the config key named when the weights are missing; a parent model
-        # sets it to where this classifier sits (P-NOC: model.generator.*)
-        self.pretrained_key = 'model.pretrained'
         self.feature_index = feature_index
         self.freeze_bn = freeze_bn
         self.frozen_modules = tuple(frozen_modules)
@@ -137,12 +136,6 @@ class CAMClassifier(ModeDispatchMixin, BaseModel):
             for mod in self._frozen():
                 mod.eval()
         return self
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        if self.pretrained:
-            load_backbone_weights(self.backbone, self.pretrained,
-                                  self.pretrained_key)
 
     # --------------------------------------------------------------- forward
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:

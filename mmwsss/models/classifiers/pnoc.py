@@ -37,7 +37,7 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmwsss.models.utils import (build_weight, check_align, hard_erase,
                                  merge_features, sample_one_positive,
                                  soft_erase, tile_features, training_progress)
-from mmwsss.models.utils.weights import load_model_checkpoint
+from mmwsss.models.utils.checkpoint import load_weights, mmwsss_keys
 from mmwsss.registry import MODELS
 from mmwsss.utils.options import merge_options
 
@@ -260,8 +260,8 @@ class PNOCFamily(BaseModel):
             return
         key = f'model.{self.second_key}_checkpoint'
         if self.second_checkpoint:
-            load_model_checkpoint(unwrap(self.second), self.second_checkpoint,
-                                  config_key=key)
+            load_weights(unwrap(self.second), self.second_checkpoint, key,
+                         key_map=mmwsss_keys)
         else:
             print_log(
                 f'{key} is None: the second classifier starts from random '

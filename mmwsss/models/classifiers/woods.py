@@ -21,7 +21,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
 
 from mmwsss.models.utils import adversarial_climb
-from mmwsss.models.utils.weights import load_model_checkpoint
+from mmwsss.models.utils.checkpoint import load_weights, mmwsss_keys
 from mmwsss.registry import MODELS
 from mmwsss.utils.errors import ConfigError
 from .cam_classifier import CAMClassifier
@@ -106,9 +106,9 @@ class WOoD(CAMClassifier):
         classifier (``init_checkpoint``)."""
         super().init_weights()
         if self.init_checkpoint:
-            load_model_checkpoint(self, self.init_checkpoint,
-                                  config_key='model.init_checkpoint',
-                                  required_prefixes=self.inference_prefixes())
+            load_weights(self, self.init_checkpoint, 'model.init_checkpoint',
+                         key_map=mmwsss_keys,
+                         required=self.inference_prefixes())
         else:
             print_log(
                 'model.init_checkpoint is None: W-OoD starts from the '

@@ -16,7 +16,7 @@ classes CAM of the image (``gt_cam_hint``, loaded by
 
 Inference sums ``ReLU(z)`` over the TTA scales and flips
 (:func:`~mmwsss.models.utils.multi_scale_flip_forward`) and max-normalises
-it (:func:`~mmwsss.models.utils.normalize_cam`), as the reference.
+it (:func:`~mmwsss.utils.cam_utils.normalize_cam`), as the reference.
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -28,10 +28,11 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 
 from mmwsss.models.utils import (check_align, label_smoothing,
-                                 multi_scale_flip_forward, normalize_cam)
+                                 multi_scale_flip_forward)
+from mmwsss.models.utils.checkpoint import PretrainedBackboneMixin
 from mmwsss.models.utils.modes import ModeDispatchMixin
-from mmwsss.models.utils.weights import load_backbone_weights
 from mmwsss.registry import MODELS
+from mmwsss.utils.cam_utils import normalize_cam
 from mmwsss.utils.options import merge_options
 from .polarity import border_mean, is_inverted, orient
 
@@ -95,7 +96,8 @@ def gather_batch(x: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class C2AM(ModeDispatchMixin, BaseModel):
+class C2AM(PretrainedBackboneMixin, ModeDispatchMixin,
+           BaseModel):
     """C²AM (``hint=None``) or C²AM-H (``hint=dict(...)``) saliency model.
 
     Args:
@@ -138,8 +140,10 @@ class C2AM(ModeDispatchMixin, BaseModel):
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.backbone = MODELS.build(backbone)
+            backbone=backbone,
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
         self.head = Disentangler(in_channels)
         self.in_channels = in_channels
         self.feature_indices = tuple(feature_indices)
@@ -155,7 +159,6 @@ class C2AM(ModeDispatchMixin, BaseModel):
         self.hint = hint
         self.gather_batch = gather_batch
         self.polarity_momentum = float(polarity_momentum)
-        self.pretrained = pretrained
         self.test_cfg = merge_options(test_cfg, DEFAULT_TEST_CFG,
                                       'C2AM test_cfg')
         check_align(self.test_cfg['align'], 'test_cfg.align')
@@ -170,12 +173,6 @@ class C2AM(ModeDispatchMixin, BaseModel):
                              f'{self.test_cfg["activation"]!r}')
         # running border mean of σ(z) over training batches; -1 = unknown
         self.register_buffer('border_prob', torch.tensor(-1.0))
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        if self.pretrained:
-            load_backbone_weights(self.backbone, self.pretrained,
-                                  'model.pretrained')
 
     # --------------------------------------------------------------- forward
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:

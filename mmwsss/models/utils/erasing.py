@@ -16,6 +16,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
+from mmwsss.utils.cam_utils import normalize_cam
 from .tta import upsample_to
 
 
@@ -56,11 +57,9 @@ def class_specific_mask(cams: torch.Tensor,
     mask = (cams * one_hot[:, :, None, None]).sum(dim=1, keepdim=True)
     stride = size[-1] / cams.shape[-1]
     mask = upsample_to(F.relu(mask), tuple(size), stride, align)
-    if global_norm:
-        peak = mask.max()
-    else:
-        peak = mask.flatten(1).max(dim=1).values[:, None, None, None]
-    return mask / (peak + eps)
+    # ReLU'd before the upsampling: no second one
+    return normalize_cam(mask, eps, 'all' if global_norm else 'map',
+                         relu=False)
 
 
 def soft_erase(images: torch.Tensor, cams: torch.Tensor,

@@ -4,6 +4,8 @@ from typing import Union
 
 from mmengine.logging import MessageHub
 
+from mmwsss.utils.reprs import format_repr
+
 
 class LinearWeight:
     """``start → end`` linearly over the first ``fraction`` of training,
@@ -30,8 +32,7 @@ class LinearWeight:
             value, self.end)
 
     def __repr__(self) -> str:
-        return (f'LinearWeight(start={self.start}, end={self.end}, '
-                f'fraction={self.fraction})')
+        return format_repr(self, 'start', 'end', 'fraction')
 
 
 def build_weight(cfg: Union[float, int, dict]) -> LinearWeight:
