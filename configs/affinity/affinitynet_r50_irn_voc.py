@@ -7,16 +7,8 @@
 # walk: beta 10, 2^8 steps, radius 5, from CAMs ** 1.5 damped by
 # (1 - edge), one max over all classes; pseudo-masks at background 0.22
 # (configs/pipelines/woods_voc.py).
-_base_ = ['./affinitynet_rs269_voc.py']
+_base_ = ['./affinitynet_rs269_voc.py', '../_base_/models/resnet50_irn.py']
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='ResNet',
-        _scope_='mmpretrain',
-        depth=50,
-        strides=(1, 2, 2, 1),
-        dilations=(1, 1, 1, 1),
-        norm_eval=True,
-        out_indices=(3, )),
-    pretrained='data/pretrained/resnet50-19c8e357.pth',
+    backbone=dict(_base_.irn_backbone, _delete_=True),
+    pretrained=_base_.irn_weights,
     test_cfg=dict(cam_power=1.5))

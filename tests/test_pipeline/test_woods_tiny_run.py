@@ -12,15 +12,10 @@ import pytest
 
 from mmwsss.synthetic import generate_synthetic_voc
 from tests.conftest import REPO
+from tests.test_pipeline.test_tiny_run import TINY as TINY_RUN
 
-TINY = {
-    'train_dataloader.batch_size': 4,
-    'train_dataloader.num_workers': 0,
-    'train_dataloader.persistent_workers': False,
-    'test_dataloader.num_workers': 0,
-    'train_cfg.max_epochs': 1,
-    'param_scheduler.0.end': 1,
-}
+# the tiny P-NOC run's settings, plus a 1-epoch schedule
+TINY = {**TINY_RUN, 'param_scheduler.0.end': 1}
 
 
 def write_pipeline(path: str) -> None:

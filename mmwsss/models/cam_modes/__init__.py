@@ -2,9 +2,9 @@
 multi-scale + flip CAM and AdvCAM."""
 from .advcam import AdvCAM, reduced_iterations
 from .base import (CAM_MODES, DEFAULT_CAM_MODE, CAMMode, CAMResult, PlainCAM,
-                   build_cam_mode)
+                   build_cam_mode, tta_maps)
 
 __all__ = [
     'CAM_MODES', 'DEFAULT_CAM_MODE', 'CAMMode', 'CAMResult', 'PlainCAM',
-    'AdvCAM', 'build_cam_mode', 'reduced_iterations'
+    'AdvCAM', 'build_cam_mode', 'reduced_iterations', 'tta_maps'
 ]

@@ -17,7 +17,7 @@ A mode is selected by ``model.test_cfg.cam_mode`` (a config dict with a
 """
 import inspect
 from abc import ABCMeta, abstractmethod
-from typing import TYPE_CHECKING, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Optional, Sequence, Tuple
 
 import torch
 from mmengine.registry import Registry
@@ -62,25 +62,44 @@ class PlainCAM(CAMMode):
 
     def __call__(self, model: 'CAMClassifier', inputs: torch.Tensor,
                  data_samples: Optional[Sequence] = None) -> CAMResult:
-        cfg = model.test_cfg
-        record = {}
-
-        def forward(x: torch.Tensor) -> torch.Tensor:
+        def forward(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
             raw = model.forward_cam(x)
-            if 'logits' not in record and x.shape[-2:] == inputs.shape[-2:]:
-                record['logits'] = model.pool(raw[:len(inputs)])
-            return raw
+            return raw, raw
 
-        out = multi_scale_flip_forward(
-            forward, inputs, scales=cfg['scales'], flip=cfg['flip'],
-            stride=cfg['stride'], align=cfg['align'],
-            resize=model.tta_resize(), out_stride=cfg['coarse_stride'],
-            coarse_align=cfg['coarse_align'])
-        cams, coarse = out if cfg['coarse_stride'] else (out, None)
-        logits = record.get('logits')
-        if logits is None:  # no scale 1.0 among the TTA scales
-            logits = model.pool(model.forward_cam(inputs))
-        return cams, logits, coarse
+        return tta_maps(model, forward, inputs)
+
+
+def tta_maps(model: 'CAMClassifier',
+             forward: Callable[[torch.Tensor], Tuple[torch.Tensor,
+                                                     torch.Tensor]],
+             inputs: torch.Tensor) -> CAMResult:
+    """Multi-scale + flip sum of the maps of ``forward`` with the TTA
+    settings of ``model.test_cfg``, with the class logits of the scale-1
+    pass.
+
+    ``forward(x)`` returns ``(maps, cams)``: the maps to sum (the CAMs, or
+    another head's maps, e.g. ICD's top-down logits) and the CAMs whose
+    pooling gives the logits (``model.pool``; an extra CAM pass when the
+    scales have no 1.0). Returns ``(maps, logits, coarse maps or None)``.
+    """
+    cfg = model.test_cfg
+    record = {}
+
+    def scaled(x: torch.Tensor) -> torch.Tensor:
+        maps, cams = forward(x)
+        if 'logits' not in record and x.shape[-2:] == inputs.shape[-2:]:
+            record['logits'] = model.pool(cams[:len(inputs)])
+        return maps
+
+    out = multi_scale_flip_forward(
+        scaled, inputs, scales=cfg['scales'], flip=cfg['flip'],
+        stride=cfg['stride'], align=cfg['align'], resize=model.tta_resize(),
+        out_stride=cfg['coarse_stride'], coarse_align=cfg['coarse_align'])
+    maps, coarse = out if cfg['coarse_stride'] else (out, None)
+    logits = record.get('logits')
+    if logits is None:  # no scale 1.0 among the TTA scales
+        logits = model.pool(model.forward_cam(inputs))
+    return maps, logits, coarse
 
 
 def build_cam_mode(cfg: Optional[dict],

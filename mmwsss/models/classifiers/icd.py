@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from mmengine.dist import all_reduce
 from mmengine.logging import MessageHub
 
-from mmwsss.models.cam_modes import CAMResult
-from mmwsss.models.utils import multi_scale_flip_forward, strided_size
+from mmwsss.models.cam_modes import CAMResult, tta_maps
+from mmwsss.models.utils import strided_size
 from mmwsss.models.utils.icd import (bottom_up_loss, exp_warmup,
                                      side_strength, signs_from_state,
                                      superpixel_membership,
@@ -277,28 +277,17 @@ class ICD(CAMClassifier):
             size = int(cfg['pad_to'])
             padded = F.pad(inputs, (0, max(width, size) - width, 0,
                                     max(height, size) - height), value=0.0)
-        record = {}
 
-        def forward(x: torch.Tensor) -> torch.Tensor:
+        def forward(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
             conv5, fc7 = self.features(x)
             cams = self.head(fc7)
-            if 'logits' not in record and x.shape[-2:] == padded.shape[-2:]:
-                record['logits'] = self.pool(cams[:len(inputs)])
             if cfg['maps'] == 'cam':
-                return cams
-            return self.td_logits(self.feat_bn(conv5))
+                return cams, cams
+            return self.td_logits(self.feat_bn(conv5)), cams
 
-        out = multi_scale_flip_forward(
-            forward, padded, scales=cfg['scales'], flip=cfg['flip'],
-            stride=cfg['stride'], align=cfg['align'],
-            resize=self.tta_resize(), out_stride=cfg['coarse_stride'],
-            coarse_align=cfg['coarse_align'])
-        maps, coarse = out if cfg['coarse_stride'] else (out, None)
+        maps, logits, coarse = tta_maps(self, forward, padded)
         maps = maps[..., :height, :width]
         if coarse is not None:
             ch, cw = strided_size((height, width), cfg['coarse_stride'])
             coarse = coarse[..., :ch, :cw]
-        logits = record.get('logits')
-        if logits is None:  # no scale 1.0 among the TTA scales
-            logits = self.pool(self.forward_cam(padded))
         return maps, logits, coarse
