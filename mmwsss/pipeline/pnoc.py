@@ -213,11 +213,13 @@ class PNOCPipeline:
         """TTA CAMs of the prior's checkpoint, scored on the eval split.
         ``cams=dict(config=...)`` infers with another config of the same
         model (e.g. AdvCAM: ``test_cfg.cam_mode``); ``options`` are extra
-        ``--cfg-options`` of the inference."""
+        ``--cfg-options`` of the inference, after the prior stage's
+        ``model.*`` options (:meth:`prior_model_options`)."""
         st = self.stage_cfg('cams')
         config = st.get('config') or self.prior_config()
         ckpt = self.checkpoint(self.path(self.PRIOR))
-        opts = self.data_options(config, st.get('options'))
+        opts = self.data_options(config, {**self.prior_model_options(),
+                                          **(st.get('options') or {})})
         cmds = [
             Command(
                 self.launch('infer_cams', config, ckpt, '--out-dir',
@@ -236,6 +238,14 @@ class PNOCPipeline:
         if self.stage_cfg('cams').get('compare_vanilla'):
             cmds += self.build_vanilla_cams()
         return cmds
+
+    def prior_model_options(self) -> Dict:
+        """The ``model.*`` options of the prior stage: CAM inference with
+        the prior's own config must build the model its run saved (e.g.
+        ``model.num_clusters`` of W-OoD changes a buffer's shape)."""
+        options = self.stage_cfg(self.PRIOR).get('options') or {}
+        return {key: value for key, value in options.items()
+                if key.startswith('model.')}
 
     def build_vanilla_cams(self) -> List[Command]:
         """Infer and score the vanilla classifier's CAMs on the eval split

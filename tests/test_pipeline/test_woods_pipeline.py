@@ -101,6 +101,17 @@ def test_later_stages_use_the_woods_checkpoint_and_config(tmp_path):
     assert pm[pm.index('--threshold') + 1] == '0.22'
     assert '--crf' not in pm
     assert pm[pm.index('--config') + 1] == cfg.stages.woods.config
+    # the prior's model.* options reach the CAM inference; the cams stage's
+    # own options come after them
+    cfg.stages.woods.options = {'model.num_clusters': 3,
+                                'optim_wrapper.optimizer.lr': 0.5}
+    cfg.stages.cams.options = {'model.test_cfg.scales': '[1.0]'}
+    pipe = WOoDPipeline(cfg, REPO, str(tmp_path), python='python')
+    stages = {s.name: s for s in pipe.stages()}
+    opts = options(stages['cams'].build()[0].resolve())
+    assert opts['model.num_clusters'] == '3'
+    assert opts['model.test_cfg.scales'] == '[1.0]'
+    assert 'optim_wrapper.optimizer.lr' not in opts
     aff = Config.fromfile(osp.join(REPO, cfg.stages.affinity.config))
     assert aff.model.test_cfg.cam_power == 1.5  # IRN / W-OoD's CAMs ** 1.5
 

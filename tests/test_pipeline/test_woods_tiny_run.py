@@ -29,8 +29,9 @@ _base_ = [{osp.join(REPO, 'configs', 'pipelines', 'woods_synthetic.py')!r}]
 stages = dict(
     vanilla=dict(options={repr({**TINY, 'model.test_cfg.scales': '[1.0]'})}),
     woods=dict(options={woods!r}),
-    # the inference config must build the model the run saved (K = 3)
-    cams=dict(compare_vanilla=False, options={{'model.num_clusters': 3}}),
+    # no cams options: the woods stage's model.* options (K = 3) reach the
+    # CAM inference, which must build the model the run saved
+    cams=dict(compare_vanilla=False),
     affinity_labels=dict(workers=1),
     affinity=dict(options={TINY!r}),
     pseudo_masks=dict(crf=False, workers=1),
