@@ -14,7 +14,6 @@ Prints one line per figure. Not a test: figures to compare machines,
 backbones and changes.
 """
 import argparse
-import importlib.util
 import os
 import os.path as osp
 import resource
@@ -34,6 +33,9 @@ from mmwsss.registry import MODELS
 from mmwsss.utils.saliency_io import save_saliency, saliency_path
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from tests.conftest import load_tool  # noqa: E402  (picklable tool jobs)
 
 
 def inference(args: argparse.Namespace) -> None:
@@ -83,15 +85,6 @@ def scene(height: int, width: int, rng: np.random.Generator):
     image = np.clip(image + rng.normal(0, 10, image.shape), 0, 255)
     sal = np.clip(fg * 0.7 + rng.normal(0.1, 0.15, fg.shape), 0, 1)
     return image.astype(np.uint8), sal.astype(np.float32)
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # picklable jobs for the worker pool
-    spec.loader.exec_module(module)
-    return module
 
 
 def crf(args: argparse.Namespace) -> None:

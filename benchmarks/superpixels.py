@@ -17,7 +17,6 @@ merge. Prints one line per figure. Not a test: figures to compare
 machines and changes.
 """
 import argparse
-import importlib.util
 import os
 import os.path as osp
 import sys
@@ -29,26 +28,14 @@ import numpy as np
 from PIL import Image
 from skimage import data as skimage_data
 
-from mmwsss.utils.superpixels import (MAX_REGIONS, felzenszwalb_regions,
-                                      merge_regions)
-
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from mmwsss.utils.superpixels import (MAX_REGIONS,  # noqa: E402
+                                      felzenszwalb_regions, merge_regions)
+from tests.conftest import load_tool  # noqa: E402
 #: Colour photographs shipped with scikit-image.
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket')
-
-
-def load_tool(name: str):
-    """``tools/{name}.py`` as a module whose jobs worker processes can
-    unpickle."""
-    module_name = f'tool_{name}'
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(
-        module_name, osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def photo(index: int, height: int, width: int) -> np.ndarray:

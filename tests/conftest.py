@@ -6,8 +6,11 @@ import os.path as osp
 import subprocess
 import sys
 from types import ModuleType
+from typing import Tuple
 
+import numpy as np
 import pytest
+from PIL import Image
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -25,23 +28,42 @@ def pytest_collection_modifyitems(items: list) -> None:
             item.add_marker(pytest.mark.slow)
 
 
-def load_tool(name: str) -> ModuleType:
-    """Import ``tools/{name}.py`` as the module ``tool_{name}`` (``/`` in
-    ``name`` becomes ``_``: ``dataset_converters/coco``).
+def load_script(folder: str, name: str, prefix: str) -> ModuleType:
+    """Import ``{folder}/{name}.py`` of the repository as the module
+    ``{prefix}_{name}`` (``/`` in ``name`` becomes ``_``).
 
     It is registered in ``sys.modules`` so worker processes can unpickle
-    the tool's job objects, and imported once: a second import would make
+    the script's job objects, and imported once: a second import would make
     the first module's classes unpicklable.
     """
-    module_name = 'tool_' + name.replace('/', '_')
+    module_name = f'{prefix}_' + name.replace('/', '_')
     if module_name in sys.modules:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(
-        module_name, osp.join(REPO, 'tools', f'{name}.py'))
+        module_name, osp.join(REPO, folder, f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_tool(name: str) -> ModuleType:
+    """``tools/{name}.py`` as the module ``tool_{name}``
+    (``dataset_converters/coco`` works too)."""
+    return load_script('tools', name, 'tool')
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """``benchmarks/{name}.py`` as the module ``bench_{name}``."""
+    return load_script('benchmarks', name, 'bench')
+
+
+def read_indexed_png(path: str) -> Tuple[np.ndarray, np.ndarray]:
+    """The labels and the ``(N, 3)`` palette of a palette PNG (fails on
+    another mode)."""
+    with Image.open(path) as img:
+        assert img.mode == 'P', f'{path}: mode {img.mode}, not P'
+        return np.asarray(img), np.asarray(img.getpalette()).reshape(-1, 3)
 
 
 def tiny_backbone(base: int = 8) -> dict:

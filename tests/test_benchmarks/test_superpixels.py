@@ -1,20 +1,14 @@
 """benchmarks/superpixels.py makes superpixels of small shipped photos and
 synthetic images with 1 and 2 workers and prints its figures."""
-import importlib.util
-import os.path as osp
 import re
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import load_benchmark
 
 
 def bench():
-    spec = importlib.util.spec_from_file_location(
-        'bench_superpixels', osp.join(REPO, 'benchmarks', 'superpixels.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark('superpixels')
 
 
 @pytest.mark.parametrize('source', ['photos', 'synthetic'])

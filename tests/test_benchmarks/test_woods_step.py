@@ -1,23 +1,18 @@
 """benchmarks/woods_step.py runs a W-OoD train step on CPU (tiny config,
 random inputs and centres, no data or checkpoint) and prints its figures."""
-import importlib.util
 import os.path as osp
 import re
 
 import pytest
 
 from mmwsss.models.classifiers import woods
-from tests.conftest import REPO
+from tests.conftest import REPO, load_benchmark
 
 TINY = osp.join(REPO, 'configs', 'woods', 'woods_tiny_synthetic.py')
 
 
 def bench():
-    spec = importlib.util.spec_from_file_location(
-        'bench_woods_step', osp.join(REPO, 'benchmarks', 'woods_step.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark('woods_step')
 
 
 def test_woods_step_prints_its_figures(capsys):

@@ -378,15 +378,8 @@ def test_ema_config_errors():
 def _reference_loop():
     """``reference_step`` of benchmarks/train_step.py: the reference's
     plain-PyTorch P-NOC step (README: P-NOC)."""
-    import importlib.util
-    import os.path as osp
-
-    from tests.conftest import REPO
-    spec = importlib.util.spec_from_file_location(
-        'bench_train_step', osp.join(REPO, 'benchmarks', 'train_step.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.reference_step
+    from tests.conftest import load_benchmark
+    return load_benchmark('train_step').reference_step
 
 
 def test_train_step_matches_the_reference_loop():

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from mmwsss.utils.cam_io import cam_path, save_cam
-from tests.conftest import CAM_CONFIG, REPO, data_opts, load_tool, run_tool
+from tests.conftest import (CAM_CONFIG, REPO, data_opts, load_tool,
+                            read_indexed_png, run_tool)
 
 tool = load_tool('make_affinity_labels')
 AFF_CONFIG = osp.join(REPO, 'configs', 'affinity',
@@ -46,12 +47,6 @@ def make_inputs(root, n=3):
     return str(cam_dir), str(img_dir), str(sal_dir)
 
 
-def read_png(path):
-    with Image.open(path) as img:
-        assert img.mode == 'P'
-        return np.asarray(img), np.asarray(img.getpalette()).reshape(-1, 3)
-
-
 def summary(capsys) -> dict:
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
@@ -70,12 +65,12 @@ def test_labels_from_dirs_and_resume(tmp_path, capsys, with_sal):
     row = np.array([3] * 6 + [255] * 4 + ([0] * 6 if with_sal else
                                           [255] * 6))
     for i in range(2):
-        got, palette = read_png(out / f'img_{i}.png')
+        got, palette = read_indexed_png(out / f'img_{i}.png')
         np.testing.assert_array_equal(got, np.tile(row, (H, 1)))
     assert palette[3].tolist() == [128, 128, 0]
     assert palette[255].tolist() == [224, 224, 192]
     # no class: all background
-    np.testing.assert_array_equal(read_png(out / 'img_2.png')[0], 0)
+    np.testing.assert_array_equal(read_indexed_png(out / 'img_2.png')[0], 0)
 
     # resumable: existing outputs are kept, a removed one is redone
     before = (out / 'img_1.png').read_bytes()
@@ -99,7 +94,7 @@ def test_crf_with_workers(tmp_path, capsys):
     ]) == 0
     s = summary(capsys)
     assert (s['images'], s['written'], s['no_class']) == (5, 5, 1)
-    got = read_png(out / 'img_0.png')[0]
+    got = read_indexed_png(out / 'img_0.png')[0]
     # the CRFs keep the colour regions apart
     np.testing.assert_array_equal(
         got, np.tile([3] * 6 + [255] * 4 + [0] * 6, (H, 1)))
@@ -201,14 +196,14 @@ def test_synthetic_labels_and_tiny_training(synthetic_root, vanilla_run,
         assert s['foreground_fraction'] > 0 and s['background_fraction'] > 0
         assert sorted(os.listdir(out)) == sorted(f'{i}.png' for i in ids)
         for img_id in ids:
-            got, palette = read_png(out / f'{img_id}.png')
+            got, palette = read_indexed_png(out / f'{img_id}.png')
             assert set(np.unique(got)) <= set(range(7)) | {255}
         assert palette[1].tolist() == [128, 0, 0]  # synthetic metainfo
     # with the GT as saliency, non-salient pixels are mostly background
     bg_share = []
     for img_id in ids:
         sal = np.asarray(Image.open(sal_dir / f'{img_id}.png')) == 0
-        got = read_png(tmp_path / 'aff_sal' / f'{img_id}.png')[0]
+        got = read_indexed_png(tmp_path / 'aff_sal' / f'{img_id}.png')[0]
         bg_share.append((got[sal] == 0).mean())
     assert np.mean(bg_share) > 0.8
 

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from mmwsss.utils.cam_io import cam_path, save_cam
-from tests.conftest import CAM_CONFIG, load_tool
+from tests.conftest import CAM_CONFIG, load_tool, read_indexed_png
 from tests.test_datasets.builders import make_voc
 
 tool = load_tool('make_pseudo_masks')
@@ -35,12 +35,6 @@ def make_inputs(root, n=3, h=12, w=16):
     return str(cam_dir), str(img_dir), expected
 
 
-def read_png(path):
-    with Image.open(path) as img:
-        assert img.mode == 'P'
-        return np.asarray(img), np.asarray(img.getpalette()).reshape(-1, 3)
-
-
 def test_writes_palette_pngs_and_resumes(tmp_path):
     cam_dir, _, expected = make_inputs(tmp_path)
     out = tmp_path / 'masks'
@@ -48,7 +42,7 @@ def test_writes_palette_pngs_and_resumes(tmp_path):
     assert tool.main(args) == 0
     assert sorted(os.listdir(out)) == [f'img_{i}.png' for i in range(3)]
     for img_id, mask in expected.items():
-        got, palette = read_png(out / f'{img_id}.png')
+        got, palette = read_indexed_png(out / f'{img_id}.png')
         np.testing.assert_array_equal(got, mask)
         assert palette[3].tolist() == [128, 128, 0]  # VOC colour of class 3
         assert palette[255].tolist() == [224, 224, 192]
@@ -65,7 +59,7 @@ def test_writes_palette_pngs_and_resumes(tmp_path):
     # removing one output: only that one is redone
     os.remove(out / 'img_2.png')
     assert tool.main(args) == 0
-    np.testing.assert_array_equal(read_png(out / 'img_2.png')[0],
+    np.testing.assert_array_equal(read_indexed_png(out / 'img_2.png')[0],
                                   expected['img_2'])
     assert (out / 'img_1.png').read_bytes() == before['img_1.png']
 
@@ -80,7 +74,7 @@ def test_crf_with_workers(tmp_path):
         '2'
     ]) == 0
     for img_id, mask in expected.items():
-        got = read_png(out / f'{img_id}.png')[0]
+        got = read_indexed_png(out / f'{img_id}.png')[0]
         assert (got == mask).mean() > 0.95
 
 
@@ -162,9 +156,9 @@ def test_split_gets_a_mask_for_every_image(tmp_path, capsys):
             '--cfg-options', f'test_dataloader.dataset.data_root={root}']
     assert tool.main(args) == 0
     assert sorted(os.listdir(out)) == ['a.png', 'b.png', 'c.png']
-    background, _ = read_png(out / 'c.png')
+    background, _ = read_indexed_png(out / 'c.png')
     assert background.shape == (40, 48) and not background.any()
-    assert read_png(out / 'a.png')[0].max() == 1
+    assert read_indexed_png(out / 'a.png')[0].max() == 1
     capsys.readouterr()
 
     os.remove(cam_path(cam_dir, 'b'))

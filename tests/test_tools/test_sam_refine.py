@@ -12,7 +12,7 @@ from mmwsss.inference.sam_merge import merge_sam_masks
 from mmwsss.utils.io import save_indexed_png
 from mmwsss.utils.palette import voc_palette
 from mmwsss.utils.sam_io import load_sam_masks, sam_path, save_sam_masks
-from tests.conftest import REPO, load_tool
+from tests.conftest import REPO, load_tool, read_indexed_png
 from tests.test_inference.sam_helpers import (TINY_GENERATOR_SETTINGS,
                                               tiny_checkpoint, tiny_sam)
 
@@ -40,12 +40,6 @@ def make_inputs(root, n=3):
     return str(mask_dir), str(sam_dir), inputs
 
 
-def read_png(path):
-    with Image.open(path) as img:
-        assert img.mode == 'P'
-        return np.asarray(img), np.asarray(img.getpalette()).reshape(-1, 3)
-
-
 def test_merges_keeps_the_palette_and_resumes(tmp_path):
     mask_dir, sam_dir, inputs = make_inputs(tmp_path)
     out = tmp_path / 'out'
@@ -54,12 +48,12 @@ def test_merges_keeps_the_palette_and_resumes(tmp_path):
     assert tool.main(args) == 0
     assert sorted(os.listdir(out)) == [f'img_{i}.png' for i in range(3)]
     for img_id, (label, masks) in inputs.items():
-        got, palette = read_png(out / f'{img_id}.png')
+        got, palette = read_indexed_png(out / f'{img_id}.png')
         np.testing.assert_array_equal(got, merge_sam_masks(label, masks))
         assert got[0, W - 1] == 255
         assert palette[3].tolist() == [1, 2, 3]  # the input's colours
         assert palette[255].tolist() == [224, 224, 192]
-    got = read_png(out / 'img_0.png')[0]
+    got = read_indexed_png(out / 'img_0.png')[0]
     assert (got[2:10, 0:8] == 3).all() and (got[0:2, 5] == 0).all()
 
     # existing outputs are neither rewritten nor read
@@ -73,7 +67,7 @@ def test_merges_keeps_the_palette_and_resumes(tmp_path):
     os.remove(out / 'img_2.png')
     assert tool.main(args) == 0
     np.testing.assert_array_equal(
-        read_png(out / 'img_2.png')[0], merge_sam_masks(*inputs['img_2']))
+        read_indexed_png(out / 'img_2.png')[0], merge_sam_masks(*inputs['img_2']))
     assert (out / 'img_1.png').read_bytes() == before['img_1.png']
 
 
@@ -86,7 +80,7 @@ def test_options_and_workers(tmp_path):
     ]) == 0
     for img_id, (label, masks) in inputs.items():
         np.testing.assert_array_equal(
-            read_png(out / f'{img_id}.png')[0],
+            read_indexed_png(out / f'{img_id}.png')[0],
             merge_sam_masks(label, masks, min_cover=0.5, keep_rejected=True))
 
 
@@ -101,7 +95,7 @@ def test_amg_folders_as_input(tmp_path):
     out = tmp_path / 'out'
     assert tool.main(['--mask-dir', mask_dir, '--sam-dir',
                       str(tmp_path / 'amg'), '--out-dir', str(out)]) == 0
-    np.testing.assert_array_equal(read_png(out / 'img_0.png')[0],
+    np.testing.assert_array_equal(read_indexed_png(out / 'img_0.png')[0],
                                   merge_sam_masks(label, masks))
 
 
@@ -226,7 +220,7 @@ def test_generation_with_a_tiny_sam(tmp_path, capsys, monkeypatch):
     for img_id, (label, _) in inputs.items():
         masks = load_sam_masks(sam_path(str(saved), img_id))
         assert masks.shape[1:] == (H, W) and len(masks)
-        np.testing.assert_array_equal(read_png(out / f'{img_id}.png')[0],
+        np.testing.assert_array_equal(read_indexed_png(out / f'{img_id}.png')[0],
                                       merge_sam_masks(label, masks))
     # the saved masks give the same result through --sam-dir
     assert tool.main(['--mask-dir', mask_dir, '--sam-dir', str(saved),
