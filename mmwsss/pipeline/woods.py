@@ -44,8 +44,8 @@ class WOoDPipeline(PNOCPipeline):
     def build_woods(self) -> List[Command]:
         st = self.stage_cfg(self.PRIOR)
         ood = self.ood_root()
-        if not osp.isfile(osp.join(self.root, ood, 'ood_list.txt')) and \
-                not osp.isfile(osp.join(ood, 'ood_list.txt')):
+        # the stage's commands run from the repository root
+        if not osp.isfile(osp.join(self.root, ood, 'ood_list.txt')):
             raise FileNotFoundError(
                 f'{osp.join(ood, "ood_list.txt")} not found: W-OoD needs '
                 'out-of-distribution images (for the synthetic set: '
