@@ -9,6 +9,7 @@
 _base_ = [
     '../_base_/models/icd_vgg16.py',
     '../_base_/datasets/synthetic_cls.py',
+    '../_base_/schedules/icd_20e.py',
     '../_base_/default_runtime.py',
 ]
 sp_dir = 'data/synthetic/superpixels'
@@ -44,22 +45,11 @@ max_epochs = 40
 # groups (heads x10, no decay on biases / BN) and lr 0.01: at the vanilla
 # tiny classifier's 0.05 the VGG's classification loss stays at chance
 # level (README, ICD).
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4),
-    paramwise_cfg=dict(
-        bias_decay_mult=0.0,
-        norm_decay_mult=0.0,
-        custom_keys={
-            'head.bias': dict(lr_mult=10.0, decay_mult=0.0),
-            'head': dict(lr_mult=10.0),
-        }))
+optim_wrapper = dict(optimizer=dict(lr=0.01, weight_decay=1e-4))
 param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=True, begin=0,
-         end=max_epochs, convert_to_iter_based=True)
+    dict(_base_.poly, end=max_epochs, convert_to_iter_based=True)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
-test_cfg = dict(type='TestLoop')
+train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=5, max_keep_ckpts=1, save_last=True))

@@ -9,6 +9,7 @@
 _base_ = [
     '../_base_/models/icd_vgg16.py',
     '../_base_/datasets/voc12_cls.py',
+    '../_base_/schedules/icd_20e.py',
     '../_base_/default_runtime.py',
 ]
 crop_size = (321, 321)
@@ -33,21 +34,3 @@ train_dataloader = dict(
         include_difficult=False,
         pipeline=train_pipeline))
 model = dict(data_preprocessor=dict(size=crop_size))
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=5e-4),
-    paramwise_cfg=dict(
-        bias_decay_mult=0.0,
-        norm_decay_mult=0.0,
-        # longest key first (mmengine): the heads' biases keep no decay
-        custom_keys={
-            'head.bias': dict(lr_mult=10.0, decay_mult=0.0),
-            'head': dict(lr_mult=10.0),
-        }))
-max_epochs = 20
-param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=True, begin=0,
-         end=max_epochs)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
-test_cfg = dict(type='TestLoop')
