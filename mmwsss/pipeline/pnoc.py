@@ -387,10 +387,9 @@ class PNOCPipeline:
     def build_rw(self) -> List[Command]:
         """Walk the train split's CAMs (``tools/infer_rw.py``, a Runner
         logging to ``affinity/infer``); the keys of the ``rw`` stage
-        (beta, exp_times, radius, method, normalize, damp_edges,
-        cam_power) override
-        the AffinityNet config's ``model.test_cfg``, ``options`` are extra
-        ``--cfg-options``."""
+        (beta, exp_times, radius, method, normalize, damp_edges, cam_power)
+        override the AffinityNet config's ``model.test_cfg``, ``options``
+        are extra ``--cfg-options``."""
         st = dict(self.stage_cfg('rw'))
         config = self.stage_cfg('affinity')['config']
         ckpt = self.checkpoint(self.path('affinity'))
